@@ -1,0 +1,42 @@
+/*
+ * irpsim — the simulated machine's lifetime: the hooks IrpSimInitialize
+ * and IrpSimShutdown call in each component, in this order (shutdown runs
+ * in reverse), and the leak-report pieces each component contributes.
+ */
+#ifndef IRPSIM_SIMP_H
+#define IRPSIM_SIMP_H
+
+#include <irpsim/irpsim.h>
+
+/* The configuration in force (defaults and environment applied). */
+extern IRPSIM_CONFIG IrpSimpConfig;
+
+/* Initialise order: trace, pool, ob, ke (processors, clock, workers), io.
+   Each Initialize may assume the ones before it. */
+VOID TraceInitialize(VOID);
+NTSTATUS ExpInitializePool(VOID);
+VOID ObpInitializeSystem(VOID);
+NTSTATUS KiInitializeSystem(const IRPSIM_CONFIG *Config);
+NTSTATUS IopInitializeSystem(const IRPSIM_CONFIG *Config);
+
+/* Shutdown order: io (drivers, devices, IRPs), ke (threads, processors),
+   ob (handles, objects), pool, trace. Each Shutdown frees what its
+   component still holds after the leak report was written. */
+VOID IopShutdownSystem(VOID);
+VOID KiShutdownSystem(VOID);
+VOID ObpShutdownSystem(VOID);
+VOID ExpShutdownPool(VOID);
+VOID TraceShutdown(VOID);
+
+/* Leak reporting. Each writes one line per leaked item charged to Driver
+   (NULL = all) to Stream (may be NULL: count only) and returns the count. */
+ULONG ExpReportPoolLeaks(PDRIVER_OBJECT Driver, FILE *Stream);
+ULONG IopReportIrpLeaks(PDRIVER_OBJECT Driver, FILE *Stream);
+ULONG MiReportMdlLeaks(PDRIVER_OBJECT Driver, FILE *Stream);
+ULONG IopReportDeviceLeaks(PDRIVER_OBJECT Driver, FILE *Stream);
+ULONG IopReportDriverLeaks(FILE *Stream);
+
+/* Outstanding pool charged to Driver (NULL = all). */
+VOID ExpQueryPoolUsage(PDRIVER_OBJECT Driver, PULONG Blocks, PSIZE_T Bytes);
+
+#endif /* IRPSIM_SIMP_H */

@@ -1,0 +1,318 @@
+/*
+ * irpsim — the text behind every bug check: names, parameter meanings, the
+ * rule that was broken and how to fix the driver.
+ *
+ * Codes and parameters follow Microsoft's bug check reference; the
+ * 0xC2/0xC4/0xC9 families are keyed by their first parameter.
+ */
+#include "vf.h"
+
+typedef struct _VF_CODE_TEXT {
+    ULONG Code;
+    PCSTR Name;
+    PCSTR Parameter[4];
+    PCSTR Rule;
+    PCSTR Hint;
+} VF_CODE_TEXT;
+
+typedef struct _VF_SUBCODE_TEXT {
+    ULONG Code;
+    ULONG_PTR SubCode;
+    PCSTR Parameter[3]; /* meanings of P2..P4 */
+    PCSTR Rule;
+    PCSTR Hint;
+} VF_SUBCODE_TEXT;
+
+static const VF_CODE_TEXT VfpCodes[] = {
+    {IRQL_NOT_GREATER_OR_EQUAL, "IRQL_NOT_GREATER_OR_EQUAL",
+     {"current IRQL", "requested IRQL", "reserved", "reserved"},
+     "KeRaiseIrql was asked to raise to an IRQL below the current one.",
+     "Raise only to a level >= KeGetCurrentIrql(); restore with KeLowerIrql using the saved value."},
+    {IRQL_NOT_LESS_OR_EQUAL, "IRQL_NOT_LESS_OR_EQUAL",
+     {"current IRQL", "requested IRQL", "reserved", "reserved"},
+     "KeLowerIrql was asked to lower to an IRQL above the current one.",
+     "Pass KeLowerIrql the value KeRaiseIrql saved, on the same thread."},
+    {MAXIMUM_WAIT_OBJECTS_EXCEEDED, "MAXIMUM_WAIT_OBJECTS_EXCEEDED",
+     {"object count", "limit", "reserved", "reserved"},
+     "KeWaitForMultipleObjects was given more objects than allowed (64, or 3 without a wait block array).",
+     "Pass a KWAIT_BLOCK array for more than THREAD_WAIT_OBJECTS objects, and never more than 64."},
+    {SPIN_LOCK_ALREADY_OWNED, "SPIN_LOCK_ALREADY_OWNED",
+     {"spin lock", "reserved", "reserved", "reserved"},
+     "A thread tried to acquire a spin lock it already holds. Spin locks are not recursive: on Windows this "
+     "processor spins forever.",
+     "Release the lock before acquiring it again, or restructure so the inner path does not take it."},
+    {SPIN_LOCK_NOT_OWNED, "SPIN_LOCK_NOT_OWNED",
+     {"spin lock", "owner (0 = free)", "reserved", "reserved"},
+     "A thread released a spin lock it does not hold (not acquired, already released, or held by another thread).",
+     "Release exactly the locks you acquired, once, on the thread that acquired them."},
+    {THREAD_NOT_MUTEX_OWNER, "THREAD_NOT_MUTEX_OWNER",
+     {"mutex", "owner thread", "current thread", "reserved"},
+     "KeReleaseMutex was called by a thread that does not own the mutex.",
+     "Only the thread whose wait acquired the mutex may release it."},
+    {NO_MORE_IRP_STACK_LOCATIONS, "NO_MORE_IRP_STACK_LOCATIONS",
+     {"IRP", "reserved", "reserved", "reserved"},
+     "IoCallDriver was called on an IRP that has no stack location left for the target driver.",
+     "Allocate the IRP with at least the target's DeviceObject->StackSize locations (plus one if you need your "
+     "own), and do not forward an IRP to a device outside the stack it was sized for."},
+    {MULTIPLE_IRP_COMPLETE_REQUESTS, "MULTIPLE_IRP_COMPLETE_REQUESTS",
+     {"IRP", "reserved", "reserved", "reserved"},
+     "IoCompleteRequest was called on an IRP whose completion had already run to the end. Only one party may "
+     "complete an IRP; after IoCompleteRequest returns, the IRP belongs to the I/O manager.",
+     "Find the second completer (often a cancel routine and a dequeue path racing, or a dispatch routine that "
+     "completes an IRP it also passed down). Use the IoSetCancelRoutine exchange or IO_CSQ to decide who owns it."},
+    {CANCEL_STATE_IN_COMPLETED_IRP, "CANCEL_STATE_IN_COMPLETED_IRP",
+     {"IRP", "cancel routine", "reserved", "reserved"},
+     "IoCancelIrp found a cancel routine on an IRP that had already been completed: the driver completed the IRP "
+     "without clearing its cancel routine.",
+     "Call IoSetCancelRoutine(Irp, NULL) and check its result before completing a queued IRP, or use IO_CSQ."},
+    {ATTEMPTED_SWITCH_FROM_DPC, "ATTEMPTED_SWITCH_FROM_DPC",
+     {"reserved", "reserved", "reserved", "reserved"},
+     "A DPC routine tried to wait (or otherwise give up the processor). DPC routines run at DISPATCH_LEVEL in an "
+     "arbitrary thread and must never block.",
+     "Move the waiting work to a system worker thread (IoQueueWorkItem) or a timer plus another DPC."},
+    {BAD_POOL_CALLER, "BAD_POOL_CALLER",
+     {"type of violation", "see below", "see below", "see below"},
+     "A pool routine was called incorrectly.", "See the rule for this violation type."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, "DRIVER_VERIFIER_DETECTED_VIOLATION",
+     {"type of violation", "see below", "see below", "see below"},
+     "Driver Verifier detected a violation.", "See the rule for this violation type."},
+    {TIMER_OR_DPC_INVALID, "TIMER_OR_DPC_INVALID",
+     {"type (0 timer, 1 DPC, 2 DPC routine, 3 bad CPU, 4/5 APC disable changed)", "object", "range start",
+      "range end"},
+     "A kernel timer or DPC was in memory being freed or unloaded, or was misused.",
+     "Cancel timers (KeCancelTimer), remove or flush DPCs (KeRemoveQueueDpc, KeFlushQueuedDpcs) before freeing "
+     "their memory or unloading."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, "DRIVER_VERIFIER_IOMANAGER_VIOLATION",
+     {"type of violation", "see below", "see below", "see below"},
+     "The I/O verifier detected a violation of the IRP rules.", "See the rule for this violation type."},
+    {DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",
+     {"memory referenced", "operation (0 read, 1 write)", "address", "reserved"},
+     "A driver unloaded while it still had work pending: timers armed, DPCs queued, work items queued, IRPs "
+     "outstanding or threads running.",
+     "In DriverUnload cancel timers, flush DPCs, wait for work items and threads, and complete every IRP first."},
+    {DRIVER_IRQL_NOT_LESS_OR_EQUAL, "DRIVER_IRQL_NOT_LESS_OR_EQUAL",
+     {"memory referenced", "IRQL", "access (0 read, 1 write, 8 execute)", "address"},
+     "A driver touched pageable memory or called pageable code at DISPATCH_LEVEL or above.",
+     "Keep data used at DISPATCH_LEVEL in nonpaged pool and do not mark such code pageable."},
+    {WORKER_INVALID, "WORKER_INVALID",
+     {"type (0 freed active, 1 queued twice, 2 freed queued I/O item, 6 bad queue, 7 bad routine)", "work item",
+      "see type", "see type"},
+     "A work item was queued while already queued, or freed while queued or running.",
+     "Queue an item once at a time; free it only after its routine has started (or from inside it)."},
+    {DRIVER_RETURNED_HOLDING_CANCEL_LOCK, "DRIVER_RETURNED_HOLDING_CANCEL_LOCK",
+     {"IRP", "cancel routine", "reserved", "reserved"},
+     "A cancel routine returned without releasing the cancel spin lock.",
+     "Every cancel routine must call IoReleaseCancelSpinLock(Irp->CancelIrql), normally first thing."},
+    {DPC_WATCHDOG_VIOLATION, "DPC_WATCHDOG_VIOLATION",
+     {"0 single DPC too long, 1 cumulative", "time (ms)", "limit (ms)", "reserved"},
+     "A DPC routine ran too long at DISPATCH_LEVEL.",
+     "Do the long work at PASSIVE_LEVEL in a work item or system thread."},
+    {KERNEL_SECURITY_CHECK_FAILURE, "KERNEL_SECURITY_CHECK_FAILURE",
+     {"type (3 = corrupt LIST_ENTRY)", "reserved", "reserved", "reserved"},
+     "A kernel data structure was found corrupt: a LIST_ENTRY whose neighbours do not point back at it.",
+     "An entry was probably inserted twice, removed twice, freed while still on a list, or the list head was never "
+     "initialised with InitializeListHead."},
+    {IRPSIM_NOT_SIMULATED, "IRPSIM_NOT_SIMULATED",
+     {"routine name (PCSTR)", "reserved", "reserved", "reserved"},
+     "The driver called a routine that irpsim does not simulate. irpsim stops instead of pretending it worked.",
+     "Check docs/api.md for what is simulated, or open an issue asking for the routine."},
+    {IRPSIM_INVALID_USE, "IRPSIM_INVALID_USE",
+     {"reason (PCSTR)", "reserved", "reserved", "reserved"},
+     "irpsim's control API was used incorrectly (for example before IrpSimInitialize).",
+     "Call IrpSimInitialize first and IrpSimShutdown last, once each."},
+};
+
+static const VF_SUBCODE_TEXT VfpSubCodes[] = {
+    /* 0xC2 BAD_POOL_CALLER */
+    {BAD_POOL_CALLER, 0x00, {"IRQL", "pool type", "0"}, "A pool allocation of zero bytes was requested.",
+     "Check the size computation; allocate at least one byte."},
+    {BAD_POOL_CALLER, 0x07, {"reserved", "pool header contents", "block address"},
+     "A pool block was freed twice.", "Set the pointer to NULL after freeing it, and make one owner responsible."},
+    {BAD_POOL_CALLER, 0x08, {"IRQL", "pool type", "size"}, "Pool was allocated at an IRQL that is too high.",
+     "Nonpaged pool: <= DISPATCH_LEVEL. Paged pool: <= APC_LEVEL."},
+    {BAD_POOL_CALLER, 0x09, {"IRQL", "pool type", "address"}, "Pool was freed at an IRQL that is too high.",
+     "Nonpaged pool: <= DISPATCH_LEVEL. Paged pool: <= APC_LEVEL."},
+    {BAD_POOL_CALLER, 0x0A, {"address", "allocation tag", "tag used to free"},
+     "ExFreePoolWithTag was called with a tag different from the one the block was allocated with.",
+     "Free with the same tag you allocated with (the WDK's 'tag' is a multi-character constant such as 'gaT1')."},
+    {BAD_POOL_CALLER, 0x46, {"address", "reserved", "reserved"},
+     "An address that was never returned by a pool allocation was freed.",
+     "Free exactly the pointer the allocation returned, not an offset into it or a stack/global address."},
+    {BAD_POOL_CALLER, 0x9B, {"pool type", "size", "caller"}, "A pool allocation used tag 0.",
+     "Give every allocation a non-zero four-character tag."},
+    /* 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION */
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x00, {"IRQL", "pool type", "0"},
+     "A pool allocation of zero bytes was requested.", "Check the size computation."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x01, {"IRQL", "pool type", "size"},
+     "Paged pool was allocated above APC_LEVEL.", "Use nonpaged pool at DISPATCH_LEVEL, or allocate earlier."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x02, {"IRQL", "pool type", "size"},
+     "Nonpaged pool was allocated above DISPATCH_LEVEL.", "Allocate at DISPATCH_LEVEL or below."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x11, {"IRQL", "pool type", "address"},
+     "Paged pool was freed above APC_LEVEL.", "Free paged pool at PASSIVE_LEVEL or APC_LEVEL."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x12, {"IRQL", "pool type", "address"},
+     "Nonpaged pool was freed above DISPATCH_LEVEL.", "Free at DISPATCH_LEVEL or below."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x30, {"current IRQL", "requested IRQL", "0"},
+     "KeRaiseIrql was asked to raise to a lower IRQL (or above HIGH_LEVEL).",
+     "Raise only upwards; lower with KeLowerIrql."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x31, {"current IRQL", "requested IRQL", "0 bad IRQL, 1 inside a DPC"},
+     "KeLowerIrql was asked to lower to a higher IRQL (or below DISPATCH_LEVEL inside a DPC routine).",
+     "Lower to the value the matching raise saved."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x32, {"IRQL", "spin lock", "0"},
+     "KeReleaseSpinLock was called at an IRQL other than DISPATCH_LEVEL (often a double release).",
+     "Release each lock once, with the IRQL its acquire saved."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x33, {"IRQL", "fast mutex", "0"},
+     "A fast mutex was acquired above APC_LEVEL.", "Acquire fast mutexes at PASSIVE_LEVEL or APC_LEVEL."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x34, {"IRQL", "fast mutex", "0"},
+     "A fast mutex was released at an IRQL other than APC_LEVEL.",
+     "Release on the thread that acquired it, without changing IRQL in between."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3E, {"0", "0", "0"},
+     "KeLeaveCriticalRegion was called without a matching KeEnterCriticalRegion.",
+     "Pair every KeLeaveCriticalRegion with an earlier KeEnterCriticalRegion on the same thread."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3F, {"object", "new count (-1 deref, 1 ref)", "0"},
+     "ObReferenceObject or ObDereferenceObject was called on an object whose reference count is zero.",
+     "Balance references: dereference exactly once for each reference you took."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x40, {"IRQL", "spin lock", "0"},
+     "KeAcquireSpinLockAtDpcLevel was called below DISPATCH_LEVEL.",
+     "Use KeAcquireSpinLock unless you are already at DISPATCH_LEVEL."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x41, {"IRQL", "spin lock", "0"},
+     "KeReleaseSpinLockFromDpcLevel was called below DISPATCH_LEVEL.",
+     "Use KeReleaseSpinLock when the matching acquire raised the IRQL."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x42, {"IRQL", "spin lock", "0"},
+     "KeAcquireSpinLock was called above DISPATCH_LEVEL.", "Spin locks are for IRQL <= DISPATCH_LEVEL."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x51, {"allocation base", "overrun address", "size"},
+     "A pool block was written past its end (detected when it was freed).",
+     "Check the size computation and every write into the buffer."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, {"driver name", "0", "outstanding allocations"},
+     "A driver unloaded with pool allocations still outstanding.",
+     "Free everything you allocated before DriverUnload returns (the report lists each block and its tag)."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x80, {"IRQL", "event", "0"}, "KeSetEvent was called above DISPATCH_LEVEL.",
+     "Signal events at DISPATCH_LEVEL or below."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x105, {"IRP", "0", "0"},
+     "ExFreePool was used on an IRP; IRPs must be freed with IoFreeIrp.", "Free IRPs with IoFreeIrp."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x120, {"IRQL", "object", "timeout"},
+     "A wait was attempted above DISPATCH_LEVEL.", "Wait only at PASSIVE_LEVEL or APC_LEVEL."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x121, {"IRQL", "object", "timeout"},
+     "A wait with no timeout was attempted at DISPATCH_LEVEL.",
+     "At DISPATCH_LEVEL you may only poll (zero timeout). Wait at PASSIVE_LEVEL instead."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x122, {"IRQL", "object", "timeout"},
+     "A wait with a non-zero timeout was attempted at DISPATCH_LEVEL.",
+     "At DISPATCH_LEVEL you may only poll (zero timeout). Use a timer and a DPC, or a worker thread, to delay."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x135, {"IRP", "allowed milliseconds", "0"},
+     "A cancelled IRP was not completed within the expected time.",
+     "A cancel routine (or the path that sees Irp->Cancel) must complete the IRP promptly."},
+    /* 0xC9 DRIVER_VERIFIER_IOMANAGER_VIOLATION */
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, {"IRP", "0", "0"},
+     "IoFreeIrp was called on an object that is not an IRP.", "Pass IoFreeIrp only IRPs you allocated."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x02, {"IRP", "0", "0"},
+     "IoFreeIrp was called on an IRP still associated with a thread (a threaded IRP).",
+     "The I/O manager frees IRPs from IoBuildSynchronousFsdRequest / IoBuildDeviceIoControlRequest; let "
+     "completion finish instead of freeing them."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, {"IRP", "0", "0"},
+     "IoCallDriver was called with something that is not an IRP.", "Pass a live IRP."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x04, {"device object", "0", "0"},
+     "IoCallDriver was called with an invalid device object.", "Pass a device object that exists."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x05, {"device object", "IRQL before", "IRQL after"},
+     "A dispatch routine returned at a different IRQL than it was called at.",
+     "Restore the IRQL (release every spin lock) before returning from the dispatch routine."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x06, {"IRP status", "IRP", "0"},
+     "IoCompleteRequest was called with status STATUS_PENDING (or 0xFFFFFFFF).",
+     "Set Irp->IoStatus.Status to the final status before completing."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x07, {"cancel routine", "IRP", "0"},
+     "IoCompleteRequest was called while the IRP still had a cancel routine set. A later IoCancelIrp would call "
+     "that routine on a completed (possibly freed) IRP.",
+     "Clear the cancel routine with IoSetCancelRoutine(Irp, NULL) and check the result before completing: NULL "
+     "means the cancel routine owns the IRP now. IO_CSQ does this for you."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x0E, {"IRQL", "IRP", "0"},
+     "IoCompleteRequest was called above DISPATCH_LEVEL.", "Complete IRPs at DISPATCH_LEVEL or below."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, {"IRQL", "0", "0"}, "IoCallDriver was called above DISPATCH_LEVEL.",
+     "Send IRPs at DISPATCH_LEVEL or below."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20C, {"code address", "IRP", "device object"},
+     "IoFreeIrp was called on an IRP still queued against a thread.",
+     "Threaded IRPs are freed by the I/O manager; do not call IoFreeIrp on them."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, {"code address", "IRP", "device object"},
+     "IoFreeIrp was called on an IRP that is still in use by a driver.",
+     "Free an IRP only after its completion routine regained it (STATUS_MORE_PROCESSING_REQUIRED)."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, {"code address", "IRP", "device object"},
+     "IoInitializeIrp was called on an IRP allocated by IoAllocateIrp.",
+     "Use IoReuseIrp to recycle an IoAllocateIrp IRP; IoInitializeIrp is for memory you allocated yourself."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x203, {"code address", "IRP", "device object"},
+     "IoCallDriver was called with a cancel routine still set on the IRP.",
+     "Clear the cancel routine before passing the IRP to another driver."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x204, {"code address", "IRP", "device object"},
+     "IoCallDriver was called with a NULL device object.", "Pass the device object to send to."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x226, {"code address", "IRP", "device object"},
+     "A dispatch routine returned without completing the IRP, passing it down or marking it pending.",
+     "Either complete it, forward it (return IoCallDriver's status), or IoMarkIrpPending + return STATUS_PENDING."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x224, {"code address", "IRP", "device object"},
+     "A dispatch routine completed the IRP but returned a status different from Irp->IoStatus.Status.",
+     "Return the status you completed the IRP with (save it before IoCompleteRequest)."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23D, {"code address", "IRP", "device object"},
+     "A dispatch routine returned STATUS_PENDING without calling IoMarkIrpPending.",
+     "Call IoMarkIrpPending before the IRP can be completed by anyone else, then return STATUS_PENDING."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23E, {"code address", "IRP", "device object"},
+     "A dispatch routine marked the IRP pending but did not return STATUS_PENDING.",
+     "Once IoMarkIrpPending was called, return STATUS_PENDING even if the IRP is already complete."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, {"code address", "IRP", "device object"},
+     "A completion routine did not propagate the pending state although Irp->PendingReturned was set.",
+     "In a completion routine that does not return STATUS_MORE_PROCESSING_REQUIRED, write: "
+     "if (Irp->PendingReturned) IoMarkIrpPending(Irp);"},
+};
+
+static const VF_CODE_TEXT *VfpFindCode(ULONG Code)
+{
+    for (SIZE_T i = 0; i < RTL_NUMBER_OF(VfpCodes); i++) {
+        if (VfpCodes[i].Code == Code)
+            return &VfpCodes[i];
+    }
+    return NULL;
+}
+
+static const VF_SUBCODE_TEXT *VfpFindSubCode(ULONG Code, ULONG_PTR SubCode)
+{
+    for (SIZE_T i = 0; i < RTL_NUMBER_OF(VfpSubCodes); i++) {
+        if (VfpSubCodes[i].Code == Code && VfpSubCodes[i].SubCode == SubCode)
+            return &VfpSubCodes[i];
+    }
+    return NULL;
+}
+
+PCSTR VfBugCheckName(ULONG Code)
+{
+    const VF_CODE_TEXT *Text = VfpFindCode(Code);
+    return Text != NULL ? Text->Name : "UNKNOWN_BUGCHECK_CODE";
+}
+
+PCSTR VfBugCheckRule(ULONG Code, ULONG_PTR P1)
+{
+    const VF_SUBCODE_TEXT *Sub = VfpFindSubCode(Code, P1);
+    const VF_CODE_TEXT *Text;
+    if (Sub != NULL)
+        return Sub->Rule;
+    Text = VfpFindCode(Code);
+    return Text != NULL ? Text->Rule : "The driver (or irpsim on its behalf) called KeBugCheckEx with this code.";
+}
+
+PCSTR VfBugCheckHint(ULONG Code, ULONG_PTR P1)
+{
+    const VF_SUBCODE_TEXT *Sub = VfpFindSubCode(Code, P1);
+    const VF_CODE_TEXT *Text;
+    if (Sub != NULL)
+        return Sub->Hint;
+    Text = VfpFindCode(Code);
+    return Text != NULL ? Text->Hint : "Look up the code in Microsoft's bug check reference.";
+}
+
+PCSTR VfBugCheckParameterMeaning(ULONG Code, ULONG_PTR P1, ULONG Index)
+{
+    const VF_SUBCODE_TEXT *Sub;
+    const VF_CODE_TEXT *Text;
+    if (Index > 3)
+        return "";
+    if (Index > 0) {
+        Sub = VfpFindSubCode(Code, P1);
+        if (Sub != NULL)
+            return Sub->Parameter[Index - 1];
+    }
+    Text = VfpFindCode(Code);
+    return Text != NULL ? Text->Parameter[Index] : "";
+}
