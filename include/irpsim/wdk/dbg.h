@@ -1,6 +1,23 @@
 /*
  * irpsim — debugger output and assertions: DbgPrint with the kernel format
  * extensions (%wZ, %ws, %Z), KdPrint, ASSERT, DbgBreakPoint, PAGED_CODE.
+ *
+ * DbgPrint output (UTF-8) goes to stderr unless IRPSIM_CONFIG.QuietDebugPrint
+ * (env IRPSIM_QUIET=1), to the IrpSimSetDebugOutput callback, and to the
+ * trace. One call transmits at most 512 bytes, as on Windows. The format is
+ * the kernel CRT's: %wZ UNICODE_STRING, %Z ANSI_STRING, %ws / %ls / %S wide
+ * strings, %c / %C, %p (upper-case hex, full width), %I64x / %llx 64-bit,
+ * %Ix / %Id pointer-sized, and l means 32 bits (ULONG), never 64.
+ *
+ * DbgPrintEx filtering: Level is a bit number (0..31) or a mask (above 31,
+ * DPFLTR_MASK may be or-ed in). DPFLTR_ERROR_LEVEL messages are always
+ * shown; other levels when the environment variable IRPSIM_DBGPRINT_LEVEL=N
+ * enables levels 0..N ("all" enables every level). DbgPrint and KdPrint are
+ * always shown.
+ *
+ * A failed ASSERT prints the checked build's "*** Assertion failed" text and
+ * raises bug check IRPSIM_ASSERTION_FAILED: P1 = the expression text, P2 =
+ * the file name, P3 = the line, P4 = the message (ASSERTMSG) or 0.
  */
 #ifndef IRPSIM_WDK_DBG_H
 #define IRPSIM_WDK_DBG_H
@@ -24,12 +41,20 @@ IRPSIM_EXTERN_C_BEGIN
 #define DPFLTR_IHVBUS_ID 82
 #define DPFLTR_DEFAULT_ID 101
 
+/* irpsim's bug check for a failed ASSERT (Windows has none: a checked build
+   breaks into the debugger instead). */
+#ifndef IRPSIM_ASSERTION_FAILED
+#define IRPSIM_ASSERTION_FAILED 0x49525341
+#endif
+
 /* No printf format attribute: the kernel extensions (%wZ, %ws, %Z) would
    trip -Wformat in driver code that is correct for the WDK. */
 NTSYSAPI ULONG DbgPrint(_In_z_ _Printf_format_string_ PCSTR Format, ...);
 NTSYSAPI ULONG DbgPrintEx(_In_ ULONG ComponentId, _In_ ULONG Level, _In_z_ _Printf_format_string_ PCSTR Format,
                           ...);
 NTSYSAPI ULONG vDbgPrintEx(_In_ ULONG ComponentId, _In_ ULONG Level, _In_z_ PCSTR Format, va_list Arguments);
+NTSYSAPI ULONG vDbgPrintExWithPrefix(_In_z_ PCSTR Prefix, _In_ ULONG ComponentId, _In_ ULONG Level,
+                                     _In_z_ PCSTR Format, va_list Arguments);
 NTSYSAPI VOID NTAPI DbgBreakPoint(VOID);
 NTSYSAPI VOID NTAPI DbgBreakPointWithStatus(_In_ ULONG Status);
 #define KdBreakPoint() DbgBreakPoint()

@@ -1,6 +1,20 @@
 /*
  * irpsim — run-time library (Rtl) routines drivers use: memory, counted
  * strings, status conversion.
+ *
+ * Counted strings. UNICODE_STRING lengths are in bytes and WCHAR is the
+ * host's wchar_t (4 bytes on Linux, 2 on Windows), so a UNICODE_STRING holds
+ * at most UNICODE_STRING_MAX_CHARS characters: 16383 on Linux, 32767 on
+ * Windows. Code that measures with sizeof(WCHAR) works on both.
+ *
+ * The ANSI code page is UTF-8: RtlAnsiStringToUnicodeString and
+ * RtlUnicodeStringToAnsiString convert between UTF-8 and WCHAR.
+ *
+ * Routines that allocate (AllocateDestinationString = TRUE,
+ * RtlDuplicateUnicodeString, RtlStringFromGUID) take the buffer from paged
+ * pool with tag 'Ustr' (Unicode) or 'Astr' (ANSI); free it with
+ * RtlFreeUnicodeString / RtlFreeAnsiString. A forgotten free shows in the
+ * leak report under that tag.
  */
 #ifndef IRPSIM_WDK_RTL_H
 #define IRPSIM_WDK_RTL_H
@@ -48,13 +62,16 @@ template <typename T, size_t N> inline T *RtlpConstantStringBuffer(const T (&s)[
 #define UNICODE_NULL ((WCHAR)0)
 #define ANSI_NULL ((CHAR)0)
 #define UNICODE_STRING_MAX_BYTES ((USHORT)65534)
-#define UNICODE_STRING_MAX_CHARS (32767)
+/* 32767 where WCHAR is 2 bytes, 16383 where it is 4. */
+#define UNICODE_STRING_MAX_CHARS (UNICODE_STRING_MAX_BYTES / sizeof(WCHAR))
 
 NTSYSAPI VOID NTAPI RtlInitUnicodeString(_Out_ PUNICODE_STRING DestinationString, _In_opt_z_ PCWSTR SourceString);
 NTSYSAPI NTSTATUS NTAPI RtlInitUnicodeStringEx(_Out_ PUNICODE_STRING DestinationString,
                                                _In_opt_z_ PCWSTR SourceString);
 NTSYSAPI VOID NTAPI RtlInitAnsiString(_Out_ PANSI_STRING DestinationString, _In_opt_z_ PCSTR SourceString);
 NTSYSAPI VOID NTAPI RtlInitString(_Out_ PSTRING DestinationString, _In_opt_z_ PCSTR SourceString);
+NTSYSAPI NTSTATUS NTAPI RtlInitAnsiStringEx(_Out_ PANSI_STRING DestinationString, _In_opt_z_ PCSTR SourceString);
+NTSYSAPI NTSTATUS NTAPI RtlInitStringEx(_Out_ PSTRING DestinationString, _In_opt_z_ PCSTR SourceString);
 NTSYSAPI VOID NTAPI RtlCopyUnicodeString(_Inout_ PUNICODE_STRING DestinationString,
                                          _In_opt_ PCUNICODE_STRING SourceString);
 NTSYSAPI NTSTATUS NTAPI RtlAppendUnicodeStringToString(_Inout_ PUNICODE_STRING Destination,
@@ -82,6 +99,11 @@ NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToAnsiString(_Inout_ PANSI_STRING Destin
 NTSYSAPI NTSTATUS NTAPI RtlAnsiStringToUnicodeString(_Inout_ PUNICODE_STRING DestinationString,
                                                      _In_ PCANSI_STRING SourceString,
                                                      _In_ BOOLEAN AllocateDestinationString);
+/* Sizes in bytes of the converted string, terminator included. */
+NTSYSAPI ULONG NTAPI RtlxUnicodeStringToAnsiSize(_In_ PCUNICODE_STRING UnicodeString);
+NTSYSAPI ULONG NTAPI RtlxAnsiStringToUnicodeSize(_In_ PCANSI_STRING AnsiString);
+#define RtlUnicodeStringToAnsiSize(String) RtlxUnicodeStringToAnsiSize(String)
+#define RtlAnsiStringToUnicodeSize(String) RtlxAnsiStringToUnicodeSize(String)
 NTSYSAPI NTSTATUS NTAPI RtlIntegerToUnicodeString(_In_ ULONG Value, _In_opt_ ULONG Base,
                                                   _Inout_ PUNICODE_STRING String);
 NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(_In_ PCUNICODE_STRING String, _In_opt_ ULONG Base,
@@ -93,14 +115,31 @@ NTSYSAPI LONG NTAPI RtlCompareString(_In_ const STRING *String1, _In_ const STRI
 NTSYSAPI VOID NTAPI RtlCopyString(_Out_ PSTRING DestinationString, _In_opt_ const STRING *SourceString);
 NTSYSAPI NTSTATUS NTAPI RtlStringFromGUID(_In_ const GUID *Guid, _Out_ PUNICODE_STRING GuidString);
 
-/* ---- status conversion ---- */
+/* ---- status conversion ----
+   NTSTATUS to Win32 error as Windows maps it (ERROR_MR_MID_NOT_FOUND, 317,
+   when there is no mapping). The two are the same in irpsim: there is no
+   TEB to record the last status in. */
 NTSYSAPI ULONG NTAPI RtlNtStatusToDosError(_In_ NTSTATUS Status);
 NTSYSAPI ULONG NTAPI RtlNtStatusToDosErrorNoTeb(_In_ NTSTATUS Status);
 
-/* ---- GUIDs ---- */
-#define RtlEqualGuid(a, b) (!memcmp((a), (b), sizeof(GUID)))
-#define IsEqualGUID(a, b) RtlEqualGuid(&(a), &(b))
-#define InlineIsEqualGUID(a, b) RtlEqualGuid(&(a), &(b))
+/* ---- GUIDs ----
+   As in the WDK's guiddef.h: in C, IsEqualGUID takes pointers (REFGUID is
+   const GUID *); in C++ it takes references (REFGUID is const GUID &), so
+   passing a pointer there does not compile rather than compare the wrong
+   bytes. */
+#define RtlpEqualGuid(a, b) (!memcmp((a), (b), sizeof(GUID)))
+#ifdef __cplusplus
+extern "C++" {
+inline int RtlpIsEqualGuid(const GUID &Guid1, const GUID &Guid2)
+{
+    return RtlpEqualGuid(&Guid1, &Guid2);
+}
+}
+#define IsEqualGUID(a, b) RtlpIsEqualGuid((a), (b))
+#else
+#define IsEqualGUID(a, b) RtlpEqualGuid((a), (b))
+#endif
+#define InlineIsEqualGUID(a, b) IsEqualGUID(a, b)
 
 /* ---- integer helpers ---- */
 #define RtlUlongByteSwap(x) __builtin_bswap32(x)
