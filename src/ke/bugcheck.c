@@ -11,10 +11,12 @@
  */
 #include "ki.h"
 #include "../verifier/vf.h"
+#include "except.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static PAL_MUTEX KipBugCheckLock = PAL_MUTEX_INITIALIZER;
 static PIRPSIM_BUGCHECK_HANDLER KipBugCheckHandler;
@@ -57,9 +59,10 @@ static VOID KipFormatReport(const IRPSIM_BUGCHECK_INFO *Info, PKTHREAD Thread, P
                      "\n*** irpsim BUGCHECK 0x%08X %s\n", Info->Code, Info->Name);
     for (ULONG i = 0; i < 4; i++) {
         PCSTR Meaning = VfBugCheckParameterMeaning(Info->Code, Info->Parameter[0], i);
-        if (Info->Code == IRPSIM_NOT_SIMULATED && i == 0 && Info->Parameter[0] != 0) {
-            Used = KipAppend(Buffer, Size, Used, "    P%u %-18s routine %s\n", i + 1, "",
-                             (PCSTR)Info->Parameter[0]);
+        /* irpsim's own codes pass text in some parameters: show the text. */
+        if (strstr(Meaning, "(PCSTR)") != NULL && Info->Parameter[i] != 0) {
+            Used = KipAppend(Buffer, Size, Used, "    P%u %-18s  %s: %s\n", i + 1, "", Meaning,
+                             (PCSTR)Info->Parameter[i]);
             continue;
         }
         Used = KipAppend(Buffer, Size, Used, "    P%u 0x%016llx  %s\n", i + 1,
@@ -92,6 +95,8 @@ DECLSPEC_NORETURN static VOID KipUnwindToFrame(PKTHREAD Thread, PIRPSIM_BUGCHECK
     Thread->BugCheckCatch = Frame->Previous;
     __atomic_sub_fetch(&KipArmedCatchFrames, 1, __ATOMIC_SEQ_CST);
     KiResetThreadAfterBugCheck(Thread, Frame->Irql);
+    /* The __try frames between the bug check and the catch are gone. */
+    KiResetExceptionFrames(Frame->SehMarker);
     longjmp(Frame->JumpBuffer, 1);
 }
 
@@ -189,6 +194,7 @@ VOID IrpSimBeginBugCheckCatch(PIRPSIM_BUGCHECK_CATCH Catch)
     PKTHREAD Thread = KiGetCurrentThread();
     Catch->Caught = FALSE;
     Catch->Irql = Thread->Irql;
+    Catch->SehMarker = KiCurrentExceptionFrameMarker();
     Catch->Info.Code = 0;
     Catch->Info.Report = NULL;
     Catch->ReportBuffer[0] = '\0';

@@ -21,7 +21,7 @@ VOID KiSchedulingPoint(ULONG Kind, const volatile VOID *Object);
 
 #define IRPSIM_SCHED_POINT(kind, obj)                          \
     do {                                                       \
-        if (__builtin_expect(KiControlledScheduling != 0, 0))  \
+        if (__builtin_expect(__atomic_load_n(&KiControlledScheduling, __ATOMIC_RELAXED) != 0, 0))  \
             KiSchedulingPoint((kind), (obj));                  \
     } while (0)
 

@@ -155,6 +155,7 @@ typedef struct _KTIMER {
     ULONG Processor;
     LONG Period; /* milliseconds, 0 = one-shot */
     ULONG_PTR IrpSimHeapIndex; /* position in the timer heap; 0 = not inserted */
+    ULONGLONG IrpSimSequence;  /* insertion order: equal due times expire first-set, first-fired */
 } KTIMER, *PKTIMER, *PRKTIMER;
 
 typedef struct _KDEVICE_QUEUE_ENTRY {
@@ -253,7 +254,9 @@ NTKERNELAPI KIRQL NTAPI KeRaiseIrqlToSynchLevel(VOID);
 #define KfRaiseIrql(n) KiRaiseIrqlReturnOld(n)
 NTKERNELAPI KIRQL NTAPI KiRaiseIrqlReturnOld(_In_ KIRQL NewIrql);
 #define KfLowerIrql KeLowerIrql
-#define KeAreApcsDisabled() KeAreAllApcsDisabled()
+/* KeAreApcsDisabled: inside a critical or guarded region. KeAreAllApcsDisabled:
+   inside a guarded region or at IRQL >= APC_LEVEL. */
+NTKERNELAPI BOOLEAN NTAPI KeAreApcsDisabled(VOID);
 NTKERNELAPI BOOLEAN NTAPI KeAreAllApcsDisabled(VOID);
 
 /* ---- spin locks ---- */

@@ -21,7 +21,9 @@ NTKERNELAPI NTSTATUS NTAPI PsCreateSystemThread(_Out_ PHANDLE ThreadHandle, _In_
                                                 _In_opt_ POBJECT_ATTRIBUTES ObjectAttributes,
                                                 _In_opt_ HANDLE ProcessHandle, _Out_opt_ PCLIENT_ID ClientId,
                                                 _In_ PKSTART_ROUTINE StartRoutine, _In_opt_ PVOID StartContext);
-DECLSPEC_NORETURN NTKERNELAPI NTSTATUS NTAPI PsTerminateSystemThread(_In_ NTSTATUS ExitStatus);
+/* Does not return when called on a system thread; returns
+   STATUS_INVALID_PARAMETER on any other thread (as Windows does). */
+NTKERNELAPI NTSTATUS NTAPI PsTerminateSystemThread(_In_ NTSTATUS ExitStatus);
 NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
 NTKERNELAPI PEPROCESS NTAPI PsGetCurrentProcess(VOID);

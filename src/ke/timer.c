@@ -1,0 +1,305 @@
+/*
+ * irpsim — kernel timers (SEMANTICS 9.7).
+ *
+ * Armed timers live in one binary min-heap keyed by (due time, order of
+ * arming), so arming, cancelling and firing cost O(log n) and 100,000
+ * armed timers are ordinary load. KTIMER.IrpSimHeapIndex is the timer's
+ * 1-based slot; a timer counts as armed only if that slot really holds it,
+ * so a stale index (memory reused, a previous IrpSimInitialize) is harmless.
+ * The same heap holds each waiting thread's timeout (KTHREAD.WaitTimer).
+ *
+ * Due times are stored as interrupt time (100 ns since start-up). A
+ * relative due time (negative) counts from now; an absolute one (positive,
+ * system time) is converted when the timer is set, so later changes of the
+ * host's wall clock do not move it.
+ *
+ * Expiry: the timer leaves the heap, becomes signalled, releases waiters
+ * (all for a notification timer, one for a synchronization timer), is
+ * re-armed Period ms after its due time if periodic, and queues its DPC on
+ * the DPC's target processor (or the processor the timer was set on) with
+ * the expiry system time's low and high halves as the system arguments.
+ *
+ * Choices where Windows is silent or unsure:
+ *   - KeCancelTimer leaves SignalState unchanged (as ReactOS; SEMANTICS B.10).
+ *   - Re-initialising a timer that is armed is reported (0xC4/0x1500):
+ *     on Windows it corrupts the timer list.
+ *   - A periodic timer that fell behind (the host was slow) skips the
+ *     missed periods instead of firing them back to back.
+ */
+#include "ki.h"
+#include "../verifier/vf.h"
+#include "../trace/tracep.h"
+
+#include <stdlib.h>
+
+/* Dispatcher lock. Slot i (0-based) holds the timer whose index is i + 1. */
+static PKTIMER *KipTimerHeap;
+static ULONG_PTR KipTimerCount;
+static ULONG_PTR KipTimerCapacity;
+static ULONGLONG KipTimerSequence;
+
+static const CHAR KipTimerRule[] =
+    "A KTIMER was used that was never initialised with KeInitializeTimer or KeInitializeTimerEx (or the memory "
+    "is not a KTIMER: freed, copied by value, or another kind of object).";
+
+static BOOLEAN KipTimerEarlier(PKTIMER A, PKTIMER B)
+{
+    if (A->DueTime.QuadPart != B->DueTime.QuadPart)
+        return A->DueTime.QuadPart < B->DueTime.QuadPart;
+    return A->IrpSimSequence < B->IrpSimSequence;
+}
+
+static VOID KipHeapPlace(ULONG_PTR Slot, PKTIMER Timer)
+{
+    KipTimerHeap[Slot] = Timer;
+    Timer->IrpSimHeapIndex = Slot + 1;
+}
+
+static VOID KipHeapSiftUp(ULONG_PTR Slot)
+{
+    PKTIMER Timer = KipTimerHeap[Slot];
+    while (Slot > 0) {
+        ULONG_PTR Parent = (Slot - 1) / 2;
+        if (!KipTimerEarlier(Timer, KipTimerHeap[Parent]))
+            break;
+        KipHeapPlace(Slot, KipTimerHeap[Parent]);
+        Slot = Parent;
+    }
+    KipHeapPlace(Slot, Timer);
+}
+
+static VOID KipHeapSiftDown(ULONG_PTR Slot)
+{
+    PKTIMER Timer = KipTimerHeap[Slot];
+    for (;;) {
+        ULONG_PTR Child = Slot * 2 + 1;
+        if (Child >= KipTimerCount)
+            break;
+        if (Child + 1 < KipTimerCount && KipTimerEarlier(KipTimerHeap[Child + 1], KipTimerHeap[Child]))
+            Child++;
+        if (!KipTimerEarlier(KipTimerHeap[Child], Timer))
+            break;
+        KipHeapPlace(Slot, KipTimerHeap[Child]);
+        Slot = Child;
+    }
+    KipHeapPlace(Slot, Timer);
+}
+
+static BOOLEAN KipTimerInsertedLocked(PKTIMER Timer)
+{
+    ULONG_PTR Index = Timer->IrpSimHeapIndex;
+    return Index != 0 && Index <= KipTimerCount && KipTimerHeap[Index - 1] == Timer;
+}
+
+VOID KiInsertTimerLocked(PKTIMER Timer)
+{
+    BOOLEAN NewHead;
+    if (KipTimerCount == KipTimerCapacity) {
+        ULONG_PTR NewCapacity = KipTimerCapacity ? KipTimerCapacity * 2 : 256;
+        PKTIMER *Grown = (PKTIMER *)realloc(KipTimerHeap, NewCapacity * sizeof(*Grown));
+        if (Grown == NULL) {
+            KiReleaseDispatcherLock();
+            fprintf(stderr, "irpsim: out of host memory for the timer heap\n");
+            PalAbort();
+        }
+        KipTimerHeap = Grown;
+        KipTimerCapacity = NewCapacity;
+    }
+    Timer->IrpSimSequence = ++KipTimerSequence;
+    KipTimerHeap[KipTimerCount] = Timer;
+    KipHeapSiftUp(KipTimerCount++);
+    NewHead = KipTimerHeap[0] == Timer;
+    if (NewHead)
+        KiClockNotifyLocked();
+}
+
+BOOLEAN KiRemoveTimerLocked(PKTIMER Timer)
+{
+    ULONG_PTR Slot;
+    PKTIMER Last;
+    if (!KipTimerInsertedLocked(Timer))
+        return FALSE;
+    Slot = Timer->IrpSimHeapIndex - 1;
+    Timer->IrpSimHeapIndex = 0;
+    Last = KipTimerHeap[--KipTimerCount];
+    if (Slot != KipTimerCount) {
+        KipHeapPlace(Slot, Last);
+        if (Slot > 0 && KipTimerEarlier(Last, KipTimerHeap[(Slot - 1) / 2]))
+            KipHeapSiftUp(Slot);
+        else
+            KipHeapSiftDown(Slot);
+    }
+    return TRUE;
+}
+
+BOOLEAN KiNextTimerDueLocked(PULONGLONG DueTime)
+{
+    if (KipTimerCount == 0)
+        return FALSE;
+    *DueTime = KipTimerHeap[0]->DueTime.QuadPart;
+    return TRUE;
+}
+
+VOID KiResetTimerHeap(VOID)
+{
+    /* The timers themselves are not touched: their memory may be gone. A
+       stale IrpSimHeapIndex no longer matches the (empty) heap. */
+    KiAcquireDispatcherLock();
+    free(KipTimerHeap);
+    KipTimerHeap = NULL;
+    KipTimerCount = 0;
+    KipTimerCapacity = 0;
+    KiReleaseDispatcherLock();
+}
+
+ULONGLONG KiDueTimeToInterruptTime(LONGLONG DueTime)
+{
+    ULONGLONG Now = KiReadInterruptTime();
+    ULONGLONG Delta;
+    if (DueTime < 0) {
+        Delta = 0ULL - (ULONGLONG)DueTime;
+    } else {
+        LONGLONG SystemNow = KiReadSystemTime();
+        if (DueTime <= SystemNow)
+            return Now; /* already past */
+        Delta = (ULONGLONG)(DueTime - SystemNow);
+    }
+    return Delta > ~0ULL - Now ? ~0ULL : Now + Delta;
+}
+
+/* Expires one timer that has just left the heap. */
+static VOID KipExpireTimerLocked(PKTIMER Timer, ULONGLONG Now)
+{
+    if (Timer->Header.Type == KI_WAIT_TIMER_TYPE) {
+        /* A waiting thread's timeout. */
+        KiUnwaitThreadLocked(CONTAINING_RECORD(Timer, KTHREAD, WaitTimer), STATUS_TIMEOUT);
+        return;
+    }
+    TRACE_EVENT(IrpSimTraceTimerFired, Timer, Timer->Dpc, Timer->Period, 0);
+    Timer->Header.SignalState = 1;
+    KiWaitTestLocked(&Timer->Header);
+    if (Timer->Period > 0) {
+        ULONGLONG Period = (ULONGLONG)Timer->Period * 10000ULL;
+        ULONGLONG Next = Timer->DueTime.QuadPart + Period;
+        if (Next <= Now)
+            Next = Now + Period;
+        Timer->DueTime.QuadPart = Next;
+        KiInsertTimerLocked(Timer);
+    }
+    if (Timer->Dpc != NULL) {
+        LARGE_INTEGER SystemTime;
+        SystemTime.QuadPart = KiReadSystemTime();
+        (void)KiInsertQueueDpcLocked(Timer->Dpc, (PVOID)(ULONG_PTR)SystemTime.LowPart,
+                                     (PVOID)(ULONG_PTR)(ULONG)SystemTime.HighPart, Timer->Processor);
+    }
+}
+
+VOID KiExpireTimersLocked(ULONGLONG Now)
+{
+    while (KipTimerCount != 0 && (ULONGLONG)KipTimerHeap[0]->DueTime.QuadPart <= Now) {
+        PKTIMER Timer = KipTimerHeap[0];
+        (void)KiRemoveTimerLocked(Timer);
+        KipExpireTimerLocked(Timer, Now);
+    }
+}
+
+/* ---- the Ke routines ---- */
+
+static VOID KipCheckTimer(PKTIMER Timer)
+{
+    KiCheckDispatcherObject(Timer, KI_TYPE_BIT(TimerNotificationObject) | KI_TYPE_BIT(TimerSynchronizationObject),
+                            KipTimerRule, NULL);
+}
+
+VOID NTAPI KeInitializeTimer(PKTIMER Timer)
+{
+    KeInitializeTimerEx(Timer, NotificationTimer);
+}
+
+VOID NTAPI KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type)
+{
+    if (Timer->Header.IrpSimCookie == KI_OBJECT_COOKIE(Timer) && Timer->IrpSimHeapIndex != 0) {
+        BOOLEAN Armed;
+        KiAcquireDispatcherLock();
+        Armed = KipTimerInsertedLocked(Timer);
+        KiReleaseDispatcherLock();
+        if (Armed)
+            VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, KI_VF_TIMER_REINITIALIZED, (ULONG_PTR)Timer, 0, 0, NULL,
+                       "KeInitializeTimer(Ex) was called on a timer that is still set. On Windows this corrupts the "
+                       "kernel's timer list.",
+                       "Call KeCancelTimer before re-initialising a timer (or just call KeSetTimer(Ex) again: it "
+                       "cancels the previous setting).");
+    }
+    KiInitializeDispatcherHeader(&Timer->Header,
+                                 Type == SynchronizationTimer ? TimerSynchronizationObject : TimerNotificationObject,
+                                 (UCHAR)(sizeof(KTIMER) / sizeof(LONG)), 0);
+    Timer->DueTime.QuadPart = 0;
+    InitializeListHead(&Timer->TimerListEntry);
+    Timer->Dpc = NULL;
+    Timer->Processor = 0;
+    Timer->Period = 0;
+    Timer->IrpSimHeapIndex = 0;
+    Timer->IrpSimSequence = 0;
+}
+
+BOOLEAN NTAPI KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc)
+{
+    return KeSetTimerEx(Timer, DueTime, 0, Dpc);
+}
+
+BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dpc)
+{
+    PKTHREAD Thread = KiGetCurrentThread();
+    BOOLEAN WasSet;
+    ULONGLONG Due;
+    ULONGLONG Now;
+
+    KipCheckTimer(Timer);
+    if (Dpc != NULL && Dpc->IrpSimCookie != KI_OBJECT_COOKIE(Dpc))
+        VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, KI_VF_UNINITIALIZED, (ULONG_PTR)Dpc, Dpc->Type,
+                   Dpc->IrpSimCookie, NULL,
+                   "KeSetTimer(Ex) was given a KDPC that was never initialised with KeInitializeDpc.",
+                   "Call KeInitializeDpc on the DPC before passing it to KeSetTimer(Ex).");
+    if (!KiIsSystemRunning())
+        VfBugCheck(IRPSIM_INVALID_USE, (ULONG_PTR) "KeSetTimer(Ex) called while the simulated machine is not running",
+                   0, 0, 0, NULL, NULL, NULL);
+    IRPSIM_SCHED_POINT(KI_SCHED_POINT_DISPATCHER, Timer);
+
+    Due = KiDueTimeToInterruptTime(DueTime.QuadPart);
+    KiAcquireDispatcherLock();
+    WasSet = KiRemoveTimerLocked(Timer);
+    Timer->Dpc = Dpc;
+    Timer->Period = Period > 0 ? Period : 0;
+    Timer->Processor = Thread->Processor;
+    Timer->Header.SignalState = 0;
+    Timer->DueTime.QuadPart = Due;
+    Now = KiReadInterruptTime();
+    if (Due <= Now)
+        KipExpireTimerLocked(Timer, Now); /* due in the past: expires at once */
+    else
+        KiInsertTimerLocked(Timer);
+    KiReleaseDispatcherLock();
+    TRACE_EVENT(IrpSimTraceTimerSet, Timer, Due, Period, 0);
+    return WasSet;
+}
+
+BOOLEAN NTAPI KeCancelTimer(PKTIMER Timer)
+{
+    BOOLEAN WasSet;
+    KipCheckTimer(Timer);
+    KiAcquireDispatcherLock();
+    WasSet = KiRemoveTimerLocked(Timer);
+    KiReleaseDispatcherLock();
+    TRACE_EVENT(IrpSimTraceTimerCancelled, Timer, WasSet, 0, 0);
+    return WasSet;
+}
+
+BOOLEAN NTAPI KeReadStateTimer(PKTIMER Timer)
+{
+    BOOLEAN Signaled;
+    KipCheckTimer(Timer);
+    KiAcquireDispatcherLock();
+    Signaled = Timer->Header.SignalState != 0;
+    KiReleaseDispatcherLock();
+    return Signaled;
+}
