@@ -11,10 +11,15 @@
 #define IRPSIM_WDK_IO_H
 
 #include <irpsim/wdk/iotypes.h>
+#include <irpsim/wdk/dbg.h>
 
 IRPSIM_EXTERN_C_BEGIN
 
-/* Reports a misuse of an inline stack-location helper (never returns). */
+/* Reports a misuse of an inline stack-location helper (never returns).
+   Helpers that would step below slot 0 raise NO_MORE_IRP_STACK_LOCATIONS;
+   helpers that would touch the slot one past the end of the IRP raise
+   PAGE_FAULT_BEYOND_END_OF_ALLOCATION (0xCD), which is what Driver
+   Verifier's special pool reports for that write on Windows. */
 #define IOP_SL_GET_CURRENT 1
 #define IOP_SL_GET_NEXT 2
 #define IOP_SL_SKIP 3
@@ -23,6 +28,9 @@ IRPSIM_EXTERN_C_BEGIN
 #define IOP_SL_SET_COMPLETION 6
 #define IOP_SL_COPY_TO_NEXT 7
 DECLSPEC_NORETURN VOID NTAPI IopInvalidStackLocation(_In_ PIRP Irp, _In_ ULONG Operation);
+/* Lets the I/O manager see IoMarkIrpPending (trace event, verifier
+   bookkeeping for the STATUS_PENDING contract). Called before the bit is set. */
+NTKERNELAPI VOID NTAPI IopIrpMarkedPending(_In_ PIRP Irp);
 
 /* ---- IRP allocation and reuse ---- */
 #define IoSizeOfIrp(StackSize) ((USHORT)(sizeof(IRP) + ((StackSize) * (sizeof(IO_STACK_LOCATION)))))
@@ -100,6 +108,7 @@ FORCEINLINE VOID IoMarkIrpPending(_Inout_ PIRP Irp)
 {
     if (Irp->CurrentLocation > Irp->StackCount)
         IopInvalidStackLocation(Irp, IOP_SL_MARK_PENDING);
+    IopIrpMarkedPending(Irp);
     IoGetCurrentIrpStackLocation(Irp)->Control |= SL_PENDING_RETURNED;
 }
 
@@ -108,9 +117,12 @@ FORCEINLINE VOID IoSetCompletionRoutine(_In_ PIRP Irp, _In_opt_ PIO_COMPLETION_R
                                         _In_ BOOLEAN InvokeOnError, _In_ BOOLEAN InvokeOnCancel)
 {
     PIO_STACK_LOCATION IrpSp;
-    if (Irp->CurrentLocation <= 1 ||
-        ((InvokeOnSuccess || InvokeOnError || InvokeOnCancel) && CompletionRoutine == NULL))
+    if (Irp->CurrentLocation <= 1)
         IopInvalidStackLocation(Irp, IOP_SL_SET_COMPLETION);
+    /* As in the WDK this is an assertion, not a stop: a NULL routine with
+       invoke flags is simply never called. */
+    NT_ASSERTMSG("IoSetCompletionRoutine: an Invoke flag is TRUE but CompletionRoutine is NULL",
+                 CompletionRoutine != NULL || !(InvokeOnSuccess || InvokeOnError || InvokeOnCancel));
     IrpSp = IoGetNextIrpStackLocation(Irp);
     IrpSp->CompletionRoutine = CompletionRoutine;
     IrpSp->Context = Context;

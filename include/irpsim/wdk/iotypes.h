@@ -193,6 +193,18 @@ typedef struct _IO_STACK_LOCATION *PIO_STACK_LOCATION;
 #define FILE_CHARACTERISTIC_WEBDAV_DEVICE 0x00002000
 #define FILE_DEVICE_ALLOW_APPCONTAINER_TRAVERSAL 0x00020000
 
+/* ---- DEVICE_OBJECT.AlignmentRequirement values ---- */
+#define FILE_BYTE_ALIGNMENT 0x00000000
+#define FILE_WORD_ALIGNMENT 0x00000001
+#define FILE_LONG_ALIGNMENT 0x00000003
+#define FILE_QUAD_ALIGNMENT 0x00000007
+#define FILE_OCTA_ALIGNMENT 0x0000000f
+#define FILE_32_BYTE_ALIGNMENT 0x0000001f
+#define FILE_64_BYTE_ALIGNMENT 0x0000003f
+#define FILE_128_BYTE_ALIGNMENT 0x0000007f
+#define FILE_256_BYTE_ALIGNMENT 0x000000ff
+#define FILE_512_BYTE_ALIGNMENT 0x000001ff
+
 /* ---- file object Flags ---- */
 #define FO_FILE_OPEN 0x00000001
 #define FO_SYNCHRONOUS_IO 0x00000002
@@ -842,6 +854,28 @@ typedef struct _FILE_OBJECT {
     LIST_ENTRY IrpList;
     volatile PVOID FileObjectExtension;
 } FILE_OBJECT;
+
+/* ---- error log entries (IoAllocateErrorLogEntry) ---- */
+typedef struct _IO_ERROR_LOG_PACKET {
+    UCHAR MajorFunctionCode;
+    UCHAR RetryCount;
+    USHORT DumpDataSize;
+    USHORT NumberOfStrings;
+    USHORT StringOffset;
+    USHORT EventCategory;
+    NTSTATUS ErrorCode;
+    ULONG UniqueErrorValue;
+    NTSTATUS FinalStatus;
+    ULONG SequenceNumber;
+    ULONG IoControlCode;
+    LARGE_INTEGER DeviceOffset;
+    ULONG DumpData[1];
+} IO_ERROR_LOG_PACKET, *PIO_ERROR_LOG_PACKET;
+
+/* The largest entry IoAllocateErrorLogEntry accepts. Windows derives it
+   from the LPC port message size; drivers only compare sizes against it. */
+#define ERROR_LOG_LIMIT_SIZE 240
+#define ERROR_LOG_MAXIMUM_SIZE 240
 
 /* ---- cancel-safe queues ---- */
 struct _IO_CSQ;

@@ -1,0 +1,454 @@
+/*
+ * irpsim — IoCompleteRequest (SEMANTICS.md 3): entry checks, the stack
+ * walk, post-processing (stage 1) and the completion APC (stage 2), plus
+ * the per-thread lists of threaded IRPs.
+ *
+ * Slot clearing (3.2 item 5, which SEMANTICS leaves to us): when the walk
+ * leaves a stack location it zeroes everything in it except MajorFunction
+ * and DeviceObject, which stay so a dump still shows who had that location.
+ * The routine and context are cleared before the routine runs, so a second
+ * IoCompleteRequest after STATUS_MORE_PROCESSING_REQUIRED can never call a
+ * routine twice. SL_ERROR_RETURNED is not modelled.
+ *
+ * Stage 2 runs at once (raised to APC_LEVEL, as the APC would be) when the
+ * IRP is completed on its own thread outside any APC-disabling state;
+ * otherwise it is queued to that thread as a special kernel APC built in the
+ * IRP's own memory (Irp->Tail.Apc), as Windows does. The trace event
+ * IrpSimTraceIrpPostProcessing carries A1 = the thread and A2 = 0 when the
+ * APC was queued, 1 when stage 2 ran at once.
+ */
+#include "iop.h"
+#include "../trace/tracep.h"
+
+#include <stdio.h>
+
+PIOP_USER_COMPLETION_HOOK IopUserCompletionHook;
+
+VOID IopSetUserCompletionHook(PIOP_USER_COMPLETION_HOOK Hook)
+{
+    __atomic_store_n(&IopUserCompletionHook, Hook, __ATOMIC_SEQ_CST);
+}
+
+/* ---- threaded IRPs ---- */
+
+VOID IopQueueThreadIrp(PIRP Irp, PETHREAD Thread)
+{
+    PKTHREAD Tcb = KiThreadFromEThread(Thread);
+    Irp->Tail.Overlay.Thread = Thread;
+    PalMutexLock(&Tcb->IrpListLock);
+    InsertHeadList(&Tcb->IrpList, &Irp->ThreadListEntry);
+    PalMutexUnlock(&Tcb->IrpListLock);
+}
+
+VOID IopDequeueThreadIrp(PIRP Irp, PETHREAD Thread)
+{
+    PKTHREAD Tcb;
+    if (Thread == NULL)
+        return;
+    Tcb = KiThreadFromEThread(Thread);
+    PalMutexLock(&Tcb->IrpListLock);
+    if (!IsListEmpty(&Irp->ThreadListEntry)) {
+        RemoveEntryList(&Irp->ThreadListEntry);
+        InitializeListHead(&Irp->ThreadListEntry);
+    }
+    PalMutexUnlock(&Tcb->IrpListLock);
+}
+
+BOOLEAN IopThreadHasIrps(PETHREAD Thread)
+{
+    PKTHREAD Tcb = KiThreadFromEThread(Thread);
+    BOOLEAN Any;
+    PalMutexLock(&Tcb->IrpListLock);
+    Any = !IsListEmpty(&Tcb->IrpList);
+    PalMutexUnlock(&Tcb->IrpListLock);
+    return Any;
+}
+
+/* ---- stage 2 ---- */
+
+static VOID IopWriteIoStatus(PIRP Irp)
+{
+    if (Irp->UserIosb != NULL)
+        *Irp->UserIosb = Irp->IoStatus;
+}
+
+static VOID IopSignalFileObject(PFILE_OBJECT FileObject, NTSTATUS Status)
+{
+    FileObject->FinalStatus = Status;
+    KeSetEvent(&FileObject->Event, 0, FALSE);
+}
+
+/* SEMANTICS 3.6. Runs in Thread at APC_LEVEL. Tail.Overlay is gone (the
+   APC lived there): FileObject and Thread come from the caller. */
+static VOID IopCompleteStage2(PIRP Irp, PFILE_OBJECT FileObject, PETHREAD Thread)
+{
+    NTSTATUS Status = Irp->IoStatus.Status;
+    PKEVENT UserEvent = Irp->UserEvent;
+    BOOLEAN SynchronousApi = (Irp->Flags & IRP_SYNCHRONOUS_API) != 0;
+    BOOLEAN Synchronous = SynchronousApi || (FileObject != NULL && (FileObject->Flags & FO_SYNCHRONOUS_IO));
+    BOOLEAN HookOwns = FALSE;
+
+    if (Irp->Flags & IRP_BUFFERED_IO) {
+        if ((Irp->Flags & IRP_INPUT_OPERATION) && Status != STATUS_VERIFY_REQUIRED && !NT_ERROR(Status) &&
+            Irp->UserBuffer != NULL && Irp->AssociatedIrp.SystemBuffer != NULL && Irp->IoStatus.Information != 0)
+            memcpy(Irp->UserBuffer, Irp->AssociatedIrp.SystemBuffer, Irp->IoStatus.Information);
+        if ((Irp->Flags & IRP_DEALLOCATE_BUFFER) && Irp->AssociatedIrp.SystemBuffer != NULL) {
+            ExFreePool(Irp->AssociatedIrp.SystemBuffer);
+            Irp->AssociatedIrp.SystemBuffer = NULL;
+        }
+        Irp->Flags &= ~(IRP_DEALLOCATE_BUFFER | IRP_BUFFERED_IO);
+    }
+    IopFreeMdlChain(Irp);
+
+    if (!NT_ERROR(Status) || (Irp->PendingReturned && !Synchronous)) {
+        /* REPORT */
+        PIOP_USER_COMPLETION_HOOK Hook = __atomic_load_n(&IopUserCompletionHook, __ATOMIC_SEQ_CST);
+        IopWriteIoStatus(Irp);
+        if (UserEvent != NULL) {
+            KeSetEvent(UserEvent, 0, FALSE);
+            if (FileObject != NULL) {
+                /* The service that issued a file-object request referenced the event. */
+                if (!SynchronousApi)
+                    ObDereferenceObject(UserEvent);
+                if ((FileObject->Flags & FO_SYNCHRONOUS_IO) && !(Irp->Flags & IRP_OB_QUERY_NAME))
+                    IopSignalFileObject(FileObject, Status);
+            }
+        } else if (FileObject != NULL) {
+            IopSignalFileObject(FileObject, Status);
+        }
+        IopDequeueThreadIrp(Irp, Thread);
+        TRACE_EVENT(IrpSimTraceIrpCompleted, Irp, Status, Irp->IoStatus.Information, 0);
+        if (Hook != NULL && (Irp->Overlay.AsynchronousParameters.UserApcRoutine != NULL ||
+                             (FileObject != NULL && FileObject->CompletionContext != NULL &&
+                              Irp->Overlay.AsynchronousParameters.UserApcContext != NULL)))
+            HookOwns = Hook(Irp, Thread, FileObject);
+        if (FileObject != NULL)
+            ObDereferenceObject(FileObject);
+        if (!HookOwns)
+            IopFreeIrp(Irp);
+        return;
+    }
+
+    /* NO_REPORT: an error nobody is told about unless the waiting service
+       needs it (3.7). */
+    if (Irp->PendingReturned && FileObject != NULL) {
+        if (SynchronousApi) {
+            IopWriteIoStatus(Irp);
+            if (UserEvent != NULL)
+                KeSetEvent(UserEvent, 0, FALSE);
+            else
+                KeSetEvent(&FileObject->Event, 0, FALSE);
+        } else {
+            IopSignalFileObject(FileObject, Status);
+        }
+    }
+    if (UserEvent != NULL && FileObject != NULL && !SynchronousApi)
+        ObDereferenceObject(UserEvent);
+    TRACE_EVENT(IrpSimTraceIrpCompleted, Irp, Status, Irp->IoStatus.Information, 1);
+    if (FileObject != NULL)
+        ObDereferenceObject(FileObject);
+    IopDequeueThreadIrp(Irp, Thread);
+    IopFreeIrp(Irp);
+}
+
+static VOID NTAPI IopCompletionApc(PKAPC Apc, PKNORMAL_ROUTINE *NormalRoutine, PVOID *NormalContext,
+                                   PVOID *SystemArgument1, PVOID *SystemArgument2)
+{
+    PIRP Irp = CONTAINING_RECORD(Apc, IRP, Tail.Apc);
+    PETHREAD Thread = KiEThreadFromThread(Apc->Thread);
+    UNREFERENCED_PARAMETER(NormalRoutine);
+    UNREFERENCED_PARAMETER(NormalContext);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    IopCompleteStage2(Irp, (PFILE_OBJECT)*SystemArgument1, Thread);
+}
+
+/* The thread ends with the completion APC still queued: finish anyway, as
+   Windows does (the result is written, the IRP freed). */
+static VOID NTAPI IopCompletionApcRundown(PKAPC Apc)
+{
+    PIRP Irp = CONTAINING_RECORD(Apc, IRP, Tail.Apc);
+    IopCompleteStage2(Irp, (PFILE_OBJECT)Apc->SystemArgument1, KiEThreadFromThread(Apc->Thread));
+}
+
+/* Nobody to report to (3.5 step 7, second case): free everything. */
+static VOID IopFreeOrphanIrp(PIRP Irp, PFILE_OBJECT FileObject, PETHREAD Thread)
+{
+    IopFreeMdlChain(Irp);
+    if ((Irp->Flags & IRP_BUFFERED_IO) && (Irp->Flags & IRP_DEALLOCATE_BUFFER) &&
+        Irp->AssociatedIrp.SystemBuffer != NULL) {
+        ExFreePool(Irp->AssociatedIrp.SystemBuffer);
+        Irp->AssociatedIrp.SystemBuffer = NULL;
+    }
+    if (Irp->UserEvent != NULL && FileObject != NULL && !(Irp->Flags & IRP_SYNCHRONOUS_API))
+        ObDereferenceObject(Irp->UserEvent);
+    TRACE_EVENT(IrpSimTraceIrpCompleted, Irp, Irp->IoStatus.Status, Irp->IoStatus.Information, 2);
+    if (FileObject != NULL)
+        ObDereferenceObject(FileObject);
+    IopDequeueThreadIrp(Irp, Thread);
+    IopFreeIrp(Irp);
+}
+
+VOID IopCompleteDeferredRequest(PIRP Irp)
+{
+    PETHREAD Thread = Irp->Tail.Overlay.Thread;
+    PFILE_OBJECT FileObject = Irp->Tail.Overlay.OriginalFileObject;
+    KIRQL Old;
+    KeRaiseIrql(APC_LEVEL, &Old);
+    IopCompleteStage2(Irp, FileObject, Thread);
+    KeLowerIrql(Old);
+}
+
+/* ---- stage 1 ---- */
+
+static VOID IopSetStage2Pending(PIRP Irp, BOOLEAN Apc)
+{
+    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+    if (Entry != NULL) {
+        Entry->State = VfIrpStage2Queued;
+        Entry->ApcQueued = Apc;
+    }
+    VfIrpUnlock();
+}
+
+static VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETHREAD Thread, BOOLEAN Cancelled)
+{
+    PFILE_OBJECT FileObject;
+
+    /* 3.8: an associated IRP only counts down its master. */
+    if (Irp->Flags & IRP_ASSOCIATED_IRP) {
+        PIRP Master = Irp->AssociatedIrp.MasterIrp;
+        LONG Remaining = InterlockedDecrement(&Master->AssociatedIrp.IrpCount);
+        IopUnlockMdlChain(Irp);
+        IopFreeMdlChain(Irp);
+        IopFreeIrp(Irp);
+        if (Remaining == 0)
+            IofCompleteRequest(Master, PriorityBoost);
+        return;
+    }
+    if (Irp->Tail.Overlay.AuxiliaryBuffer != NULL) {
+        ExFreePool(Irp->Tail.Overlay.AuxiliaryBuffer);
+        Irp->Tail.Overlay.AuxiliaryBuffer = NULL;
+    }
+    IopUnlockMdlChain(Irp);
+    /* The issuing service (still on the stack) does stage 2 itself. */
+    if ((Irp->Flags & IRP_DEFER_IO_COMPLETION) && !Irp->PendingReturned) {
+        IopSetStage2Pending(Irp, FALSE);
+        return;
+    }
+
+    FileObject = Irp->Tail.Overlay.OriginalFileObject;
+    if (Thread == NULL) {
+        static _Thread_local CHAR Rule[640];
+        VF_IRP_ENTRY Entry;
+        CHAR Driver[128];
+        if (Cancelled) {
+            IopFreeOrphanIrp(Irp, FileObject, NULL);
+            return;
+        }
+        Entry.Origin = IrpSimIrpOriginUnknown;
+        Entry.Driver = NULL;
+        (void)VfIrpQuery(Irp, &Entry);
+        IopFormatDriverName(Entry.Driver, Driver, sizeof(Driver));
+        snprintf(Rule, sizeof(Rule),
+                 "IoCompleteRequest ran the stack walk of IRP %p (from %s by %s) to the end, but the IRP has no "
+                 "thread (Tail.Overlay.Thread is NULL), so there is nobody to finish it for. This is an IRP its "
+                 "creator allocated (IoAllocateIrp) whose completion routine did not return "
+                 "STATUS_MORE_PROCESSING_REQUIRED, or that had no completion routine, or that its creator "
+                 "completed itself. Windows queues the completion APC to a NULL thread here and crashes.",
+                 (void *)Irp, VfIrpOriginName(Entry.Origin), Driver);
+        VfBugCheck(IRQL_NOT_LESS_OR_EQUAL, 0, DISPATCH_LEVEL, 0, (ULONG_PTR)IofCompleteRequest, Irp, Rule,
+                   "Before sending an IRP you allocated, set a completion routine with all three invoke flags "
+                   "(SDV rule IoAllocateForward); in it, free the IRP (IoFreeIrp) and return "
+                   "STATUS_MORE_PROCESSING_REQUIRED. Never call IoCompleteRequest on an IRP you allocated with "
+                   "IoAllocateIrp (IoAllocateComplete).");
+    }
+
+    if (KiThreadFromEThread(Thread) == Current && !KeAreAllApcsDisabled()) {
+        /* Windows delivers the APC before IoCompleteRequest returns here. */
+        KIRQL Old;
+        TRACE_EVENT(IrpSimTraceIrpPostProcessing, Irp, Thread, 1, 0);
+        KeRaiseIrql(APC_LEVEL, &Old);
+        IopCompleteStage2(Irp, FileObject, Thread);
+        KeLowerIrql(Old);
+        return;
+    }
+    TRACE_EVENT(IrpSimTraceIrpPostProcessing, Irp, Thread, 0, 0);
+    IopSetStage2Pending(Irp, TRUE);
+    KeInitializeApc(&Irp->Tail.Apc, KiThreadFromEThread(Thread), (KAPC_ENVIRONMENT)Irp->ApcEnvironment,
+                    IopCompletionApc, IopCompletionApcRundown, NULL, KernelMode, NULL);
+    if (!KeInsertQueueApc(&Irp->Tail.Apc, FileObject, NULL, PriorityBoost)) {
+        /* The thread can no longer receive APCs (it is gone). */
+        IopFreeOrphanIrp(Irp, FileObject, Thread);
+    }
+}
+
+/* Moves to the next location up. Under the state lock, so thread-exit
+   disassociation (which clears Tail.Overlay.Thread) and the end of the walk
+   cannot interleave. */
+static BOOLEAN IopAdvance(PIRP Irp, PETHREAD *Thread, BOOLEAN *Cancelled)
+{
+    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+    BOOLEAN Finished;
+    Irp->CurrentLocation++;
+    Irp->Tail.Overlay.CurrentStackLocation++;
+    Finished = Irp->CurrentLocation > Irp->StackCount + 1;
+    if (Entry != NULL)
+        Entry->Location = Irp->CurrentLocation;
+    if (Finished) {
+        *Thread = Irp->Tail.Overlay.Thread;
+        *Cancelled = __atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST);
+        if (Entry != NULL)
+            Entry->WalkFinished = TRUE;
+    }
+    VfIrpUnlock();
+    return Finished;
+}
+
+static VOID IopClearSlot(PIO_STACK_LOCATION Slot)
+{
+    UCHAR Major = Slot->MajorFunction;
+    PDEVICE_OBJECT Device = Slot->DeviceObject;
+    memset(Slot, 0, sizeof(*Slot));
+    Slot->MajorFunction = Major;
+    Slot->DeviceObject = Device;
+}
+
+VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
+{
+    PKTHREAD Current = KiGetCurrentThread();
+    PIO_STACK_LOCATION Slot;
+    PDRIVER_CANCEL CancelRoutine;
+    PVF_IRP_ENTRY Entry;
+    ULONGLONG Serial = 0;
+    PETHREAD Thread = NULL;
+    BOOLEAN Cancelled = FALSE;
+    CHAR StackCount;
+
+    IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
+    if (Irp == NULL)
+        VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, 0, 0, 0, 0, NULL, "IoCompleteRequest was called with a NULL IRP.",
+                   "Complete the IRP your dispatch routine received.");
+    IopCheckIrpNotFreed(Irp, "IoCompleteRequest", MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0);
+    if (Irp->Type != IO_TYPE_IRP)
+        VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0, NULL,
+                   "IoCompleteRequest was called on memory that is not an IRP (Type is not IO_TYPE_IRP).",
+                   "Pass the IRP itself, not a pointer into it or a context structure.");
+
+    /* 3.1 */
+    StackCount = Irp->StackCount;
+    if (Irp->CurrentLocation > StackCount + 1)
+        VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
+    CancelRoutine = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST);
+    Entry = VfIrpLockEntry(Irp);
+    if (Entry != NULL) {
+        if (CancelRoutine != NULL)
+            Entry->CompletedWithCancelRoutine = CancelRoutine;
+        Entry->State = VfIrpCompleting;
+        Entry->CompletionCount++;
+        Serial = Entry->Serial;
+    }
+    VfIrpUnlock();
+    if (IopVerifierEnabled()) {
+        if (CancelRoutine != NULL)
+            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x07, (ULONG_PTR)CancelRoutine, (ULONG_PTR)Irp, 0, Irp,
+                       NULL, NULL);
+        if (Current->Irql > DISPATCH_LEVEL)
+            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x0E, Current->Irql, (ULONG_PTR)Irp, 0, Irp, NULL,
+                       NULL);
+        if (Irp->IoStatus.Status == STATUS_PENDING || (ULONG)Irp->IoStatus.Status == 0xFFFFFFFFu)
+            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x06, (ULONG)Irp->IoStatus.Status, (ULONG_PTR)Irp, 0,
+                       Irp, NULL, NULL);
+    }
+    TRACE_EVENT(IrpSimTraceIrpCompleteBegin, Irp, Irp->IoStatus.Status, Irp->IoStatus.Information,
+                Irp->CurrentLocation);
+
+    /* 3.2: walk up from the completing driver's location. */
+    Slot = Irp->Tail.Overlay.CurrentStackLocation;
+    if (!IopAdvance(Irp, &Thread, &Cancelled)) {
+        for (;;) {
+            LONG Left = Irp->CurrentLocation - 1;
+            LONG Location = Irp->CurrentLocation;
+            PIO_COMPLETION_ROUTINE Routine;
+            PVOID Context;
+            BOOLEAN Pending;
+            BOOLEAN Call;
+
+            Entry = VfIrpLockEntry(Irp);
+            Pending = (Slot->Control & SL_PENDING_RETURNED) != 0;
+            Irp->PendingReturned = Pending;
+            Routine = Slot->CompletionRoutine;
+            Context = Slot->Context;
+            {
+                NTSTATUS Status = Irp->IoStatus.Status;
+                UCHAR Control = Slot->Control;
+                Call = Routine != NULL && ((NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_SUCCESS)) ||
+                                           (!NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_ERROR)) ||
+                                           (__atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST) &&
+                                            (Control & SL_INVOKE_ON_CANCEL)));
+            }
+            if (Entry != NULL) {
+                VfIrpSetLocation(Entry->WalkPassed, Left);
+                if (Pending)
+                    VfIrpSetLocation(Entry->PendingSeen, Left);
+            }
+            if (!Call && Pending && Location <= StackCount) {
+                /* No routine to do it: the I/O manager propagates pending. */
+                (Slot + 1)->Control |= SL_PENDING_RETURNED;
+                if (Entry != NULL)
+                    VfIrpSetLocation(Entry->MarkedPending, Location);
+            }
+            IopClearSlot(Slot);
+            VfIrpUnlock();
+
+            if (Call) {
+                PDEVICE_OBJECT Device =
+                    Location == StackCount + 1 ? NULL : Irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
+                PDRIVER_OBJECT Driver = Device != NULL ? Device->DriverObject : Current->CurrentDriver;
+                KIRQL Irql = Current->Irql;
+                PDRIVER_OBJECT Saved = KiEnterDriver(Current, Driver);
+                NTSTATUS Result = Routine(Device, Irp, Context);
+                BOOLEAN Freed;
+                KiLeaveDriver(Current, Saved);
+                TRACE_EVENT(IrpSimTraceIrpCompletionRoutine, Irp, Routine, Result, Location);
+
+                Entry = VfIrpLockEntry(Irp);
+                Freed = Entry != NULL && Serial != 0 && (Entry->Serial != Serial || Entry->State == VfIrpFreed);
+                /* (A routine that re-sent the IRP already made it "in a driver".) */
+                if (Entry != NULL && !Freed && Result == STATUS_MORE_PROCESSING_REQUIRED &&
+                    Entry->State == VfIrpCompleting) {
+                    Entry->State = VfIrpStopped;
+                    Entry->Owner = Driver;
+                }
+                VfIrpUnlock();
+                if (Result == STATUS_MORE_PROCESSING_REQUIRED)
+                    return; /* 3.4: the IRP stays exactly as it is */
+                if (Freed) {
+                    static _Thread_local CHAR Rule[400];
+                    snprintf(Rule, sizeof(Rule),
+                             "Completion routine %p freed IRP %p but returned 0x%08X instead of "
+                             "STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing freed "
+                             "memory.",
+                             (void *)Routine, (void *)Irp, (unsigned)Result);
+                    VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Routine, (ULONG_PTR)Irp,
+                               (ULONG_PTR)Device, Irp, Rule,
+                               "A completion routine that frees the IRP must return "
+                               "STATUS_MORE_PROCESSING_REQUIRED.");
+                }
+                if (IopVerifierEnabled()) {
+                    if (Current->Irql != Irql)
+                        VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xFA, (ULONG_PTR)Routine, Irql, Current->Irql,
+                                   Irp, "A completion routine returned at a different IRQL than it was called at.",
+                                   "Release every spin lock the routine acquires; lower what it raises.");
+                    if (Pending && Location <= StackCount &&
+                        !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
+                        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Routine, (ULONG_PTR)Irp,
+                                   (ULONG_PTR)Device, Irp, NULL, NULL);
+                }
+            }
+            Slot++;
+            if (IopAdvance(Irp, &Thread, &Cancelled))
+                break;
+        }
+    }
+    IopPostProcess(Irp, PriorityBoost, Current, Thread, Cancelled);
+}

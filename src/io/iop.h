@@ -1,0 +1,155 @@
+/*
+ * irpsim — I/O manager internals (Iop*).
+ *
+ * What the rest of irpsim (IoBuild*, cancel-safe queues, StartIo, the Win32
+ * facade, thread exit) needs from the core I/O manager: threaded-IRP lists,
+ * stage-2 completion, file objects and synchronous internal requests, and
+ * the private parts of device and driver objects.
+ */
+#ifndef IRPSIM_IOP_H
+#define IRPSIM_IOP_H
+
+#include <irpsim/irpsim.h>
+
+#include "../ke/ki.h"
+#include "../ob/obp.h"
+#include "../platform/pal.h"
+#include "../verifier/irpstate.h"
+#include "../verifier/vf.h"
+
+/* Bug check codes irpsim raises for crashes that Windows reports through a
+   generic exception path (bugcodes.h does not name them). */
+#define IOP_KMODE_EXCEPTION_NOT_HANDLED 0x0000001E
+#define IOP_PAGE_FAULT_BEYOND_END_OF_ALLOCATION 0x000000CD
+#define IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL 0x000000CC
+
+/* Device object extension flags (ExtensionFlags). */
+#define IOP_DOE_UNLOAD_PENDING 0x00000001
+#define IOP_DOE_DELETE_PENDING 0x00000002
+
+/* The verifier switch (IRPSIM_CONFIG.Verifier). Non-fatal verifier reports
+   (0x23D, 0x23E, 0x228, ...) are raised through VfBugCheck only when it is
+   on, until the verifier grows report-and-continue. */
+BOOLEAN IopVerifierEnabled(VOID);
+
+/* ---- the I/O manager's private lock: driver device lists, attachment
+   chains, the loaded-driver list. Never held across a call into a driver or
+   anything that may bug check. ---- */
+extern PAL_MUTEX IopDatabaseLock;
+
+/* ---- driver objects (driver.c) ---- */
+typedef struct _IOP_DRIVER_PRIVATE {
+    DRIVER_OBJECT Driver; /* must be first */
+    DRIVER_EXTENSION Extension;
+    LIST_ENTRY LoadedListEntry; /* IopLoadedDrivers (under IopDatabaseLock) */
+    LIST_ENTRY ClientExtensions; /* IoAllocateDriverObjectExtension blocks */
+    UNICODE_STRING RegistryPath;
+    BOOLEAN Loaded;             /* DriverEntry succeeded and not unloaded yet */
+} IOP_DRIVER_PRIVATE, *PIOP_DRIVER_PRIVATE;
+#define IopDriverPrivate(d) ((PIOP_DRIVER_PRIVATE)(d))
+
+/* Every MajorFunction entry starts out as this routine. */
+DRIVER_DISPATCH IopInvalidDeviceRequest;
+/* "\Driver\Beep" for reports (never NULL). */
+VOID IopFormatDriverName(PDRIVER_OBJECT Driver, PCHAR Buffer, SIZE_T Size);
+
+/* ---- device objects (device.c) ---- */
+typedef struct _IOP_DEVICE_PRIVATE {
+    BOOLEAN Deleted; /* IoDeleteDevice ran */
+} IOP_DEVICE_PRIVATE, *PIOP_DEVICE_PRIVATE;
+PIOP_DEVICE_PRIVATE IopDevicePrivate(PDEVICE_OBJECT Device);
+/* TRUE if Device looks like a live device object (readable Type). */
+BOOLEAN IopIsDeviceObject(PDEVICE_OBJECT Device);
+/* "\Device\Beep" or "(unnamed)". */
+VOID IopFormatDeviceName(PDEVICE_OBJECT Device, PCHAR Buffer, SIZE_T Size);
+/* Removes every device still alive (IopShutdownSystem, after the report). */
+VOID IopDeleteAllDevices(VOID);
+
+/* ---- file objects (file.c) ---- */
+typedef struct _IOP_FILE_PRIVATE {
+    FILE_OBJECT FileObject; /* must be first */
+    BOOLEAN Opened;         /* IRP_MJ_CREATE succeeded: IRP_MJ_CLOSE is owed */
+    BOOLEAN CleanedUp;      /* IRP_MJ_CLEANUP was sent */
+} IOP_FILE_PRIVATE, *PIOP_FILE_PRIVATE;
+
+/* Creates a FILE_OBJECT (ob object of the File type, one reference) for
+   Device, referencing Device. FileName (the part of the path after the
+   device name) may be NULL. Flags are FO_* flags (FO_SYNCHRONOUS_IO ...). */
+NTSTATUS IopCreateFileObject(PDEVICE_OBJECT Device, PCUNICODE_STRING FileName, ACCESS_MASK DesiredAccess,
+                             ULONG Flags, PFILE_OBJECT *FileObject);
+/* Sends IRP_MJ_CREATE for FileObject to the top of its device's stack and
+   waits for it. On success the file object counts as open (CLOSE will be
+   sent when its last reference goes). Information receives
+   IoStatus.Information (FILE_OPENED ...). */
+NTSTATUS IopSendCreate(PFILE_OBJECT FileObject, ACCESS_MASK DesiredAccess, ULONG CreateOptions, USHORT ShareAccess,
+                       PULONG_PTR Information);
+/* Sends IRP_MJ_CLEANUP (the last handle went away). Once per file object. */
+VOID IopSendCleanup(PFILE_OBJECT FileObject);
+/* Opens the device named Name (following symbolic links) the way
+   NtCreateFile / IoGetDeviceObjectPointer do: checks, file object,
+   IRP_MJ_CREATE. The returned file object carries one reference. */
+NTSTATUS IopOpenDevice(PCUNICODE_STRING Name, ACCESS_MASK DesiredAccess, ULONG CreateOptions, USHORT ShareAccess,
+                       ULONG FileObjectFlags, PFILE_OBJECT *FileObject, PULONG_PTR Information);
+/* Sends a request synchronously from the I/O manager: an IRP from
+   IoAllocateIrp(Device->StackSize), the next location filled from Template
+   (MajorFunction, MinorFunction, Flags, Parameters, FileObject), origin
+   "I/O manager request", waits if the driver pends it, frees it.
+   IrpFlags go into Irp->Flags. */
+NTSTATUS IopSynchronousRequest(PDEVICE_OBJECT Device, const IO_STACK_LOCATION *Template, ULONG IrpFlags,
+                               PFILE_OBJECT OriginalFileObject, PIO_STATUS_BLOCK IoStatus);
+
+/* ---- threaded IRPs (complete.c) ---- */
+/* Links Irp into Thread's IRP list (IoBuildSynchronousFsdRequest,
+   IoBuildDeviceIoControlRequest, user requests). Sets Tail.Overlay.Thread. */
+VOID IopQueueThreadIrp(PIRP Irp, PETHREAD Thread);
+/* Unlinks Irp from Thread's list (no-op if it is not linked). */
+VOID IopDequeueThreadIrp(PIRP Irp, PETHREAD Thread);
+/* TRUE if Thread has threaded IRPs outstanding. */
+BOOLEAN IopThreadHasIrps(PETHREAD Thread);
+
+/* Stage 2 (SEMANTICS 3.6) for an IRP whose walk finished but whose stage 2
+   was left to the issuing service (IRP_DEFER_IO_COMPLETION and not pended).
+   Runs on the issuing thread, which is Irp->Tail.Overlay.Thread. */
+VOID IopCompleteDeferredRequest(PIRP Irp);
+
+/* The Win32 facade's hook for user APCs and completion ports (3.6 REPORT
+   step 4). Called in stage 2 when the IRP carries
+   Overlay.AsynchronousParameters.UserApcRoutine, or when its file object has
+   a CompletionContext and UserApcContext is set. Return TRUE to take the
+   IRP over: the hook then frees it later with IopFreeIrp. Return FALSE and
+   the I/O manager frees it now. */
+typedef BOOLEAN (*PIOP_USER_COMPLETION_HOOK)(PIRP Irp, PETHREAD Thread, PFILE_OBJECT FileObject);
+VOID IopSetUserCompletionHook(PIOP_USER_COMPLETION_HOOK Hook);
+
+/* ---- IRP memory (irp.c) ---- */
+/* Allocates and initialises an IRP as IoAllocateIrp does, recording Origin
+   and Site in the state table. */
+PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site);
+/* Frees an IRP the I/O manager owns (after stage 2, associated IRPs),
+   without IoFreeIrp's checks. */
+VOID IopFreeIrp(PIRP Irp);
+/* Unlocks (stage 1) or frees (stage 2) the MDL chain of Irp. */
+VOID IopUnlockMdlChain(PIRP Irp);
+VOID IopFreeMdlChain(PIRP Irp);
+
+/* Reports a use of a freed IRP (never returns) if Irp is freed; Code/P1 is
+   the bug check the caller raises for it. */
+VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
+                         ULONG_PTR P4);
+
+/* ---- cancellation (cancel.c) ---- */
+extern KSPIN_LOCK IopCancelSpinLock;
+/* IoCancelThreadIo's poll interval (100 ns units, > 0) and the number of
+   polls before an IRP is disassociated from its thread. Windows: 100 ms
+   and 3000 (about five minutes). */
+VOID IopSetThreadIoCancelLimits(LONGLONG PollInterval, ULONG Retries);
+
+/* ---- subsystem (iomgr.c) and the per-file start-up hooks it calls ---- */
+VOID IopInitializeDrivers(VOID);    /* driver.c */
+VOID IopShutdownDrivers(VOID);      /* driver.c: drops drivers still loaded */
+VOID IopInitializeDeviceType(VOID); /* device.c */
+VOID IopInitializeFileType(VOID);   /* file.c */
+/* The user completion hook (complete.c). */
+extern PIOP_USER_COMPLETION_HOOK IopUserCompletionHook;
+
+#endif /* IRPSIM_IOP_H */

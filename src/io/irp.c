@@ -1,0 +1,312 @@
+/*
+ * irpsim — IRP allocation, initialisation, reuse and freeing
+ * (SEMANTICS.md 1.6), and the checks behind the inline stack helpers.
+ *
+ * IRP memory comes from nonpaged pool with the tag "Irp ", charged to the
+ * I/O manager rather than to the driver that asked: a leaked IRP is
+ * reported as an IRP (naming the driver from the state table), not a second
+ * time as that driver's pool. A freed IRP goes back to pool at once (pool
+ * poisons it and keeps it in its quarantine); the state table
+ * (src/verifier/irpstate.c) keeps remembering it as freed.
+ *
+ * Uses of a freed IRP are reported as bug check 0xCC
+ * PAGE_FAULT_IN_FREED_SPECIAL_POOL, what Windows raises with Driver
+ * Verifier's special pool; completing a freed IRP is reported as 0x44, the
+ * double-completion check Windows hits first.
+ */
+#include "iop.h"
+#include "../trace/tracep.h"
+
+#include <stdio.h>
+
+static VOID IopInitializeIrpFields(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
+{
+    memset(Irp, 0, PacketSize);
+    Irp->Type = IO_TYPE_IRP;
+    Irp->Size = PacketSize;
+    Irp->StackCount = StackSize;
+    Irp->CurrentLocation = (CHAR)(StackSize + 1);
+    Irp->ApcEnvironment = OriginalApcEnvironment;
+    InitializeListHead(&Irp->ThreadListEntry);
+    Irp->Tail.Overlay.CurrentStackLocation = (PIO_STACK_LOCATION)(Irp + 1) + StackSize;
+}
+
+VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
+{
+    static _Thread_local CHAR Rule[512];
+    VF_IRP_ENTRY Entry;
+    CHAR Driver[128];
+
+    if (!VfIrpQuery(Irp, &Entry) || Entry.State != VfIrpFreed)
+        return;
+    IopFormatDriverName(Entry.Driver, Driver, sizeof(Driver));
+    snprintf(Rule, sizeof(Rule),
+             "%s was called on IRP %p, which had already been freed (it came from %s by %s; freed from code at %p). "
+             "irpsim keeps freed IRPs poisoned in a quarantine, so this use after free is caught here instead of "
+             "silently corrupting memory.",
+             Routine, (void *)Irp, VfIrpOriginName(Entry.Origin), Driver, Entry.FreeSite);
+    VfBugCheck(Code, P1, P2, P3, P4, Irp, Rule,
+               "After IoCompleteRequest (or IoFreeIrp) the IRP belongs to someone else: do not touch it. Keep "
+               "ownership with a completion routine that returns STATUS_MORE_PROCESSING_REQUIRED, and decide "
+               "completion against cancellation with the IoSetCancelRoutine exchange or IO_CSQ.");
+}
+
+static VOID IopCheckFreedForUse(PIRP Irp, PCSTR Routine, PVOID Caller, BOOLEAN Write)
+{
+    IopCheckIrpNotFreed(Irp, Routine, IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, Write ? 1 : 0,
+                        (ULONG_PTR)Caller, 0);
+}
+
+PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
+{
+    PKTHREAD Thread = KiGetCurrentThread();
+    PDRIVER_OBJECT Saved;
+    USHORT Size;
+    PIRP Irp;
+
+    if (StackSize < 0)
+        return NULL;
+    Size = IoSizeOfIrp(StackSize);
+    /* Charged to the I/O manager, not to the driver that asked (see top). */
+    Saved = KiEnterDriver(Thread, NULL);
+    Irp = (PIRP)ExAllocatePoolWithTag(NonPagedPool, Size, IRPSIM_IRP_POOL_TAG);
+    KiLeaveDriver(Thread, Saved);
+    if (Irp == NULL)
+        return NULL;
+    IopInitializeIrpFields(Irp, Size, StackSize);
+    Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE;
+    if (ChargeQuota)
+        Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
+    VfIrpTrack(Irp, Origin, TRUE, Site);
+    TRACE_EVENT(IrpSimTraceIrpAllocated, Irp, StackSize, Origin, 0);
+    return Irp;
+}
+
+PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
+{
+    return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, __builtin_return_address(0));
+}
+
+PIRP NTAPI IoAllocateIrpEx(PDEVICE_OBJECT DeviceObject, CCHAR StackSize, BOOLEAN ChargeQuota)
+{
+    /* The extension Windows may attach (for I/O attribution) is not modelled:
+       the IRP is the one IoAllocateIrp makes. */
+    UNREFERENCED_PARAMETER(DeviceObject);
+    return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, __builtin_return_address(0));
+}
+
+VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
+{
+    PVOID Caller = __builtin_return_address(0);
+    VF_IRP_ENTRY Entry;
+    BOOLEAN Known = VfIrpQuery(Irp, &Entry);
+    /* A freed entry here is memory pool handed out again, now the driver's. */
+    BOOLEAN Ours = Known && Entry.OwnsMemory && Entry.State != VfIrpFreed;
+
+    if (Ours && IopVerifierEnabled())
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
+                   NULL);
+    if (StackSize < 0 || PacketSize < IoSizeOfIrp(StackSize)) {
+        VfBugCheck(IOP_PAGE_FAULT_BEYOND_END_OF_ALLOCATION, (ULONG_PTR)Irp + PacketSize, 1, (ULONG_PTR)Caller, 0,
+                   NULL,
+                   "IoInitializeIrp was given a PacketSize smaller than IoSizeOfIrp(StackSize): initialising the "
+                   "stack locations would write past the end of the memory.",
+                   "Allocate IoSizeOfIrp(StackSize) bytes and pass that size, or use IoAllocateIrp.");
+    }
+    IopInitializeIrpFields(Irp, PacketSize, StackSize);
+    VfIrpTrack(Irp, Ours ? Entry.Origin : IrpSimIrpOriginDriverInitialized, Ours, Caller);
+    TRACE_EVENT(IrpSimTraceIrpAllocated, Irp, StackSize,
+                Ours ? Entry.Origin : IrpSimIrpOriginDriverInitialized, 0);
+}
+
+static BOOLEAN IopIrpOnThreadList(PIRP Irp)
+{
+    PETHREAD Thread = Irp->Tail.Overlay.Thread;
+    BOOLEAN OnList;
+    if (Thread == NULL)
+        return !IsListEmpty(&Irp->ThreadListEntry);
+    PalMutexLock(&KiThreadFromEThread(Thread)->IrpListLock);
+    OnList = !IsListEmpty(&Irp->ThreadListEntry);
+    PalMutexUnlock(&KiThreadFromEThread(Thread)->IrpListLock);
+    return OnList;
+}
+
+/* Forgets the IRP's memory: ours goes back with our tag; driver memory
+   (IoInitializeIrp) goes back to the driver's pool, as Windows does. */
+static VOID IopReleaseIrpMemory(PIRP Irp, PVOID Site)
+{
+    VF_IRP_ENTRY Entry;
+    BOOLEAN Ours = VfIrpQuery(Irp, &Entry) && Entry.OwnsMemory;
+    TRACE_EVENT(IrpSimTraceIrpFreed, Irp, 0, 0, 0);
+    VfIrpFree(Irp, Site);
+    if (Ours)
+        ExFreePoolWithTag(Irp, IRPSIM_IRP_POOL_TAG);
+    else
+        ExFreePool(Irp);
+}
+
+VOID IopFreeIrp(PIRP Irp)
+{
+    IopReleaseIrpMemory(Irp, __builtin_return_address(0));
+}
+
+VOID NTAPI IoFreeIrp(PIRP Irp)
+{
+    PVOID Caller = __builtin_return_address(0);
+    VF_IRP_ENTRY Entry;
+    BOOLEAN Known;
+
+    if (Irp == NULL)
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, 0, 0, 0, NULL,
+                   "IoFreeIrp was called with a NULL IRP.", "Pass IoFreeIrp the IRP IoAllocateIrp returned.");
+    IopCheckFreedForUse(Irp, "IoFreeIrp", Caller, TRUE);
+    if (Irp->Type != IO_TYPE_IRP)
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, (ULONG_PTR)Irp, 0, 0, NULL, NULL, NULL);
+    if (IopIrpOnThreadList(Irp)) {
+        /* Freeing it would leave a dangling entry in the thread's list. */
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20C, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
+                   NULL);
+    }
+    Known = VfIrpQuery(Irp, &Entry);
+    if (Known && IopVerifierEnabled() && (Entry.State == VfIrpInDriver || Entry.State == VfIrpQueued)) {
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+                   (ULONG_PTR)Entry.Device, Irp, NULL, NULL);
+    }
+    IopReleaseIrpMemory(Irp, Caller);
+}
+
+VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
+{
+    PVOID Caller = __builtin_return_address(0);
+    VF_IRP_ENTRY Snapshot;
+    PVF_IRP_ENTRY Entry;
+    UCHAR AllocationFlags;
+    USHORT Size;
+    BOOLEAN Known;
+
+    IopCheckFreedForUse(Irp, "IoReuseIrp", Caller, TRUE);
+    Known = VfIrpQuery(Irp, &Snapshot);
+    if (IopVerifierEnabled()) {
+        if (IopIrpOnThreadList(Irp) ||
+            (Known && (Snapshot.Origin == IrpSimIrpOriginAssociated ||
+                       Snapshot.Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
+                       Snapshot.Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest ||
+                       Snapshot.Origin == IrpSimIrpOriginIoManager)))
+            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                       "IoReuseIrp was called on an IRP made by IoMakeAssociatedIrp, IoBuildSynchronousFsdRequest, "
+                       "IoBuildDeviceIoControlRequest or the I/O manager. Only IRPs from IoAllocateIrp (or memory "
+                       "initialised with IoInitializeIrp) may be reused.",
+                       "Let the I/O manager finish and free such an IRP; allocate a new one for the next request.");
+        if (__atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST) != NULL ||
+            (Known && (Snapshot.State == VfIrpInDriver || Snapshot.State == VfIrpQueued ||
+                       Snapshot.State == VfIrpCompleting)))
+            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x310, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                       "IoReuseIrp was called on an IRP that is still in use (a driver holds it, it is being "
+                       "completed, or a cancel routine is still set).",
+                       "Reuse an IRP only after your completion routine regained it with "
+                       "STATUS_MORE_PROCESSING_REQUIRED.");
+    }
+    AllocationFlags = Irp->AllocationFlags;
+    Size = Known ? Snapshot.Size : Irp->Size;
+    IopInitializeIrpFields(Irp, Size, Irp->StackCount);
+    Irp->AllocationFlags = AllocationFlags;
+    Irp->IoStatus.Status = Iostatus;
+
+    Entry = VfIrpLockEntry(Irp);
+    if (Entry != NULL) {
+        Entry->State = VfIrpAllocated;
+        Entry->Location = Irp->CurrentLocation;
+        Entry->WalkFinished = FALSE;
+        Entry->Disassociated = FALSE;
+        Entry->ApcQueued = FALSE;
+        Entry->CompletionCount = 0;
+        Entry->CompletedWithCancelRoutine = NULL;
+        Entry->Device = NULL;
+        Entry->DeviceDriver = NULL;
+        Entry->Owner = NULL;
+        memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
+        memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
+        memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
+        memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
+    }
+    VfIrpUnlock();
+}
+
+PIRP NTAPI IoMakeAssociatedIrp(PIRP Irp, CCHAR StackSize)
+{
+    PIRP Associated;
+    IopCheckFreedForUse(Irp, "IoMakeAssociatedIrp", __builtin_return_address(0), FALSE);
+    Associated = IopAllocateIrp(StackSize, FALSE, IrpSimIrpOriginAssociated, __builtin_return_address(0));
+    if (Associated == NULL)
+        return NULL;
+    /* The master's IrpCount is the caller's to set (1.6.4). */
+    Associated->Flags |= IRP_ASSOCIATED_IRP;
+    Associated->Tail.Overlay.Thread = Irp->Tail.Overlay.Thread;
+    Associated->AssociatedIrp.MasterIrp = Irp;
+    return Associated;
+}
+
+VOID IopUnlockMdlChain(PIRP Irp)
+{
+    for (PMDL Mdl = Irp->MdlAddress; Mdl != NULL; Mdl = Mdl->Next) {
+        if (Mdl->MdlFlags & MDL_PAGES_LOCKED)
+            MmUnlockPages(Mdl);
+    }
+}
+
+VOID IopFreeMdlChain(PIRP Irp)
+{
+    PMDL Mdl = Irp->MdlAddress;
+    while (Mdl != NULL) {
+        PMDL Next = Mdl->Next;
+        IoFreeMdl(Mdl);
+        Mdl = Next;
+    }
+    Irp->MdlAddress = NULL;
+}
+
+VOID NTAPI IopInvalidStackLocation(PIRP Irp, ULONG Operation)
+{
+    static const PCSTR Helpers[] = {"a stack-location helper",
+                                    "IoGetCurrentIrpStackLocation",
+                                    "IoGetNextIrpStackLocation",
+                                    "IoSkipCurrentIrpStackLocation",
+                                    "IoSetNextIrpStackLocation",
+                                    "IoMarkIrpPending",
+                                    "IoSetCompletionRoutine",
+                                    "IoCopyCurrentIrpStackLocationToNext"};
+    static _Thread_local CHAR Rule[640];
+    PCSTR Helper = Operation < RTL_NUMBER_OF(Helpers) ? Helpers[Operation] : Helpers[0];
+    PVOID Caller = __builtin_return_address(0);
+    PIO_STACK_LOCATION Slots = (PIO_STACK_LOCATION)(Irp + 1);
+    LONG Location = Irp->CurrentLocation;
+
+    IopCheckFreedForUse(Irp, Helper, Caller, Operation != IOP_SL_GET_CURRENT && Operation != IOP_SL_GET_NEXT);
+
+    if (Operation == IOP_SL_GET_NEXT || Operation == IOP_SL_SET_NEXT ||
+        ((Operation == IOP_SL_SET_COMPLETION || Operation == IOP_SL_COPY_TO_NEXT) && Location <= 1)) {
+        snprintf(Rule, sizeof(Rule),
+                 "%s was called on IRP %p with CurrentLocation %d: there is no stack location below the current "
+                 "one (StackCount %d). The IRP was sized too small for the stack it is travelling down, or it "
+                 "is being passed on from the lowest driver.",
+                 Helper, (void *)Irp, (int)Location, (int)Irp->StackCount);
+        VfBugCheck(NO_MORE_IRP_STACK_LOCATIONS, (ULONG_PTR)Irp, 0, 0, 0, Irp, Rule,
+                   "Allocate IRPs with at least the target's DeviceObject->StackSize locations (plus one if you "
+                   "want your own), and do not set a completion routine or copy a location from the lowest driver.");
+    }
+    snprintf(Rule, sizeof(Rule),
+             "%s was called on IRP %p with CurrentLocation %d and StackCount %d: the current stack location is "
+             "one past the end of the IRP. %s",
+             Helper, (void *)Irp, (int)Location, (int)Irp->StackCount,
+             Location > Irp->StackCount + 1
+                 ? "The IRP has already been completed (its stack walk is over), so it no longer has a current "
+                   "location."
+                 : "The caller has no stack location of its own: it is the IRP's originator (IoAllocateIrp "
+                   "gives exactly StackSize locations, none for the caller), or it skipped its location "
+                   "already. On Windows this write lands beyond the IRP's memory.");
+    VfBugCheck(IOP_PAGE_FAULT_BEYOND_END_OF_ALLOCATION, (ULONG_PTR)(Slots + (Location - 1)),
+               Operation == IOP_SL_GET_CURRENT ? 0 : 1, (ULONG_PTR)Caller, 0, Irp, Rule,
+               "An originator must not call IoMarkIrpPending or use IoGetCurrentIrpStackLocation in its completion "
+               "routine; allocate StackSize + 1 locations and call IoSetNextIrpStackLocation if it needs a "
+               "location of its own. Never touch an IRP after completing it.");
+}

@@ -1,0 +1,130 @@
+/*
+ * irpsim — IRP state tracking (SEMANTICS.md 10.6).
+ *
+ * A side table keyed by the IRP's address records where every IRP came
+ * from, where it is in its life, who allocated it and how often it was
+ * completed. Because the table lives outside the IRP, it stays truthful when
+ * the IRP's own memory does not: a freed IRP's memory goes back to pool,
+ * which poisons it and holds it in its own quarantine, while the table keeps
+ * the freed IRP's entry (a quarantine of identities, VF_IRP_FREED_RING
+ * frees long). Any I/O manager routine handed such an IRP finds it here as
+ * "freed" and reports a use after free without touching its memory.
+ *
+ * The I/O manager (src/io) updates the table at each step. Other components
+ * (cancel-safe queues, StartIo, IoBuild*, the Win32 facade) use the small
+ * API below: VfIrpSetOrigin after they build an IRP, VfIrpSetState when they
+ * park one in a queue, VfIrpQuery to look.
+ *
+ * Locking: one host mutex protects the table. VfIrpLockEntry/VfIrpUnlock
+ * expose it to the I/O manager, which must not call anything that can bug
+ * check (or call into a driver) between the two.
+ */
+#ifndef IRPSIM_IRPSTATE_H
+#define IRPSIM_IRPSTATE_H
+
+#include <wdm.h>
+#include <stdio.h>
+
+/* Where an IRP came from (IrpSimTraceIrpAllocated carries it in A2). */
+typedef enum _IRPSIM_IRP_ORIGIN {
+    IrpSimIrpOriginUnknown = 0,          /* first seen in IoCallDriver, never registered */
+    IrpSimIrpOriginIoAllocateIrp = 1,
+    IrpSimIrpOriginDriverInitialized = 2, /* driver memory + IoInitializeIrp */
+    IrpSimIrpOriginIoBuildSynchronousFsdRequest = 3,
+    IrpSimIrpOriginIoBuildDeviceIoControlRequest = 4,
+    IrpSimIrpOriginIoBuildAsynchronousFsdRequest = 5,
+    IrpSimIrpOriginAssociated = 6,       /* IoMakeAssociatedIrp */
+    IrpSimIrpOriginIoManager = 7,        /* a request the I/O manager built (user request, create/close) */
+} IRPSIM_IRP_ORIGIN;
+
+/* Life-cycle states. "Pended" is not a separate state: IoMarkIrpPending
+   sets a bit per stack location (MarkedPending below). */
+typedef enum _VF_IRP_STATE {
+    VfIrpAllocated = 0,   /* owned by its creator, not (or no longer) in a driver */
+    VfIrpInDriver,        /* IoCallDriver gave it to Device at Location */
+    VfIrpQueued,          /* a driver parked it in a queue (CSQ, device queue) */
+    VfIrpCompleting,      /* inside the IoCompleteRequest stack walk */
+    VfIrpStopped,         /* a completion routine returned STATUS_MORE_PROCESSING_REQUIRED */
+    VfIrpStage2Queued,    /* walk finished; stage 2 queued to the thread (APC) or left to the issuer */
+    VfIrpFreed,           /* freed; remembered for a while */
+} VF_IRP_STATE;
+
+/* Pool tag of IRPs the I/O manager allocates ("Irp "). */
+#define IRPSIM_IRP_POOL_TAG 0x20707249u
+
+/* Per-location bitmaps cover CurrentLocation 0 .. 191 (StackCount <= 127). */
+#define VF_IRP_LOCATION_WORDS 3
+
+typedef struct _VF_IRP_ENTRY {
+    struct _VF_IRP_ENTRY *HashNext;
+    PIRP Irp;
+    ULONGLONG Serial; /* allocation number; changes when the address is reused */
+    IRPSIM_IRP_ORIGIN Origin;
+    VF_IRP_STATE State;
+    BOOLEAN OwnsMemory;   /* memory came from IoAllocateIrp (pool tag IRPSIM_IRP_POOL_TAG) */
+    BOOLEAN WalkFinished; /* the stack walk reached StackCount + 2 */
+    BOOLEAN Disassociated; /* thread exit detached it from its thread (5.5) */
+    BOOLEAN ApcQueued;    /* stage 2 is queued as an APC: Tail.Overlay is now the KAPC */
+    CHAR StackCount;
+    CHAR Location;        /* InDriver / Stopped: the current location */
+    USHORT Size;          /* bytes of IRP memory */
+    PDEVICE_OBJECT Device;       /* device that last received it */
+    PDRIVER_OBJECT DeviceDriver; /* that device's driver, captured when it was sent */
+    PDRIVER_OBJECT Driver;       /* the driver that allocated it (NULL = irpsim or the test) */
+    PDRIVER_OBJECT Owner;        /* Stopped: the driver whose completion routine stopped the walk */
+    PVOID AllocationSite;        /* return address of the allocating call */
+    PVOID FreeSite;
+    ULONG CompletionCount;       /* IoCompleteRequest calls */
+    PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
+    PDRIVER_OBJECT CancelDriver; /* the driver that last set a cancel routine */
+    /* Bitmaps by CurrentLocation, cleared for the locations below the
+       target each time the IRP is sent. */
+    ULONG64 MarkedPending[VF_IRP_LOCATION_WORDS];    /* IoMarkIrpPending ran at this location */
+    ULONG64 WalkPassed[VF_IRP_LOCATION_WORDS];       /* completion has left this location */
+    ULONG64 PendingSeen[VF_IRP_LOCATION_WORDS];      /* ... and found SL_PENDING_RETURNED there */
+    ULONG64 ForwardedPending[VF_IRP_LOCATION_WORDS]; /* an IoCallDriver made from this location returned STATUS_PENDING */
+} VF_IRP_ENTRY, *PVF_IRP_ENTRY;
+
+VOID VfIrpInitialize(VOID);
+/* Frees the table (call after the leak report; pool releases the memory
+   of IRPs never freed). */
+VOID VfIrpShutdown(VOID);
+
+/* Starts (or restarts) tracking Irp. Driver is KiCurrentDriver(). */
+VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site);
+/* For IoBuild* and the I/O manager: record how an IRP from IoAllocateIrp was built. */
+VOID VfIrpSetOrigin(PIRP Irp, IRPSIM_IRP_ORIGIN Origin);
+/* For queues (CSQ, StartIo): Queued while parked, InDriver again when taken out. */
+VOID VfIrpSetState(PIRP Irp, VF_IRP_STATE State, PDEVICE_OBJECT Device);
+/* Copies Irp's entry. FALSE if the IRP is not tracked. */
+BOOLEAN VfIrpQuery(PIRP Irp, PVF_IRP_ENTRY Snapshot);
+/* TRUE if Irp was freed (and is still in the quarantine). */
+BOOLEAN VfIrpIsFreed(PIRP Irp);
+
+/* Locked access for the I/O manager. */
+PVF_IRP_ENTRY VfIrpLockEntry(PIRP Irp);
+VOID VfIrpUnlock(VOID);
+
+/* How many freed IRPs stay known as freed. */
+#define VF_IRP_FREED_RING 1024
+
+/* Marks Irp freed (the caller then returns its memory to pool). The entry
+   stays for the next VF_IRP_FREED_RING frees, or until the address is
+   tracked again. */
+VOID VfIrpFree(PIRP Irp, PVOID Site);
+/* Forgets every freed IRP. */
+VOID VfIrpFlushFreed(VOID);
+
+/* Copies every live (not freed) entry; the caller frees *Entries with free(). */
+ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries);
+
+PCSTR VfIrpOriginName(IRPSIM_IRP_ORIGIN Origin);
+PCSTR VfIrpStateName(VF_IRP_STATE State);
+
+/* Location bitmaps. */
+BOOLEAN VfIrpTestLocation(const ULONG64 *Map, LONG Location);
+VOID VfIrpSetLocation(ULONG64 *Map, LONG Location);
+/* Clears locations <= Location. */
+VOID VfIrpClearLocationsUpTo(ULONG64 *Map, LONG Location);
+
+#endif /* IRPSIM_IRPSTATE_H */
