@@ -18,7 +18,11 @@
 IRPSIM_EXTERN_C_BEGIN
 
 /* The most recent catch frame used by irpsim_assert_bugcheck (per thread). */
+#ifdef __cplusplus
+extern thread_local IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck;
+#else
 extern _Thread_local IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck;
+#endif
 
 #define irpsim_assert_bugcheck(ExpectedCode, Statement)                                                   \
     do {                                                                                                \

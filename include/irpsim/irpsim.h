@@ -39,12 +39,19 @@ typedef struct _IRPSIM_CONFIG {
 
 /* Fills Config with the defaults. */
 VOID IrpSimDefaultConfig(_Out_ PIRPSIM_CONFIG Config);
+/* The configuration in force (after the environment overrides). */
+VOID IrpSimQueryConfig(_Out_ PIRPSIM_CONFIG Config);
 
 /* Starts the simulated machine. NULL means defaults. */
 NTSTATUS IrpSimInitialize(_In_opt_ const IRPSIM_CONFIG *Config);
-/* Tears everything down and reports leaks (devices, drivers, IRPs, pool, MDLs). */
+/* Tears everything down, as process exit and driver unload would: closes
+   the handles still open (drivers see IRP_MJ_CLEANUP and IRP_MJ_CLOSE),
+   unloads every driver that has an unload routine, then reports what is
+   left (IRPs, pool, MDLs, devices) on stderr and frees it. */
 VOID IrpSimShutdown(VOID);
 BOOLEAN IrpSimIsInitialized(VOID);
+/* The number of leaks the last IrpSimShutdown (or IrpSimUnloadDriver) reported. */
+ULONG IrpSimGetShutdownLeakCount(VOID);
 
 /* ---------------------------------------------------------------------
  * Drivers
@@ -89,6 +96,7 @@ typedef struct _IRPSIM_BUGCHECK_CATCH {
     struct _IRPSIM_BUGCHECK_CATCH *Previous;
     KIRQL Irql;
     BOOLEAN Caught;
+    PVOID SehMarker; /* the thread's innermost __try frame when armed */
     IRPSIM_BUGCHECK_INFO Info;
     CHAR ReportBuffer[8192];
 } IRPSIM_BUGCHECK_CATCH, *PIRPSIM_BUGCHECK_CATCH;
@@ -156,7 +164,9 @@ ULONG IrpSimReportLeaks(_In_opt_ PDRIVER_OBJECT DriverObject, _In_ FILE *Stream)
  * ------------------------------------------------------------------- */
 
 typedef VOID (*PIRPSIM_DEBUG_OUTPUT)(_In_z_ PCSTR Text, _In_opt_ PVOID Context);
-/* Receives every DbgPrint line (after kernel format extensions are expanded). */
+/* Receives the text of every DbgPrint / DbgPrintEx call that is shown (one
+   call = one piece of text, kernel format extensions expanded). Messages
+   DbgPrintEx filters out by level never reach it. */
 VOID IrpSimSetDebugOutput(_In_opt_ PIRPSIM_DEBUG_OUTPUT Callback, _In_opt_ PVOID Context);
 
 IRPSIM_EXTERN_C_END

@@ -10,5 +10,9 @@
 #define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) extern const GUID name
 #endif
 #endif
+#ifdef __cplusplus
+typedef const GUID &REFGUID;
+#else
 typedef const GUID *REFGUID;
+#endif
 #endif

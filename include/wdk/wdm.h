@@ -21,6 +21,7 @@
 #include <irpsim/wdk/interlocked.h>
 #include <irpsim/wdk/rtl.h>
 #include <irpsim/wdk/dbg.h>
+#include <irpsim/wdk/seh.h>
 #include <irpsim/wdk/ke.h>
 #include <irpsim/wdk/ex.h>
 #include <irpsim/wdk/mm.h>

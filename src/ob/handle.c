@@ -227,7 +227,7 @@ VOID ObpInitializeSystem(VOID)
     ObpHandleHint = 0;
 }
 
-VOID ObpShutdownSystem(VOID)
+VOID ObpCloseAllHandles(VOID)
 {
     /* Close what the test left open (as process exit does on Windows). */
     for (;;) {
@@ -247,6 +247,11 @@ VOID ObpShutdownSystem(VOID)
             break;
         ObCloseHandle(Handle, Mode);
     }
+}
+
+VOID ObpShutdownSystem(VOID)
+{
+    ObpCloseAllHandles();
     PalMutexLock(&ObpLock);
     free(ObpHandles);
     ObpHandles = NULL;

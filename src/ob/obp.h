@@ -42,8 +42,9 @@ typedef struct _OBJECT_HEADER {
     LIST_ENTRY NamespaceEntry;
     LIST_ENTRY TypeListEntry;
     SIZE_T BodySize;
-    ULONG_PTR Padding; /* keeps the body 16-byte aligned */
+    ULONG_PTR Padding[2]; /* keeps the body 16-byte aligned */
 } OBJECT_HEADER, *POBJECT_HEADER;
+C_ASSERT(sizeof(OBJECT_HEADER) % 16 == 0);
 
 #define OBP_HEADER_MAGIC 0x6a624f49u /* "IObj" */
 #define OBP_FREED_MAGIC 0x65657246u  /* "Free" */
@@ -114,9 +115,11 @@ VOID ObpRemoveNameLocked(POBJECT_HEADER Header);
 /* Frees the quarantine of deleted objects (shutdown). */
 VOID ObpFlushQuarantine(VOID);
 
-/* Subsystem lifetime. Shutdown closes every handle still open, then reports
-   (and frees) the objects that are left. */
+/* Subsystem lifetime. ObpCloseAllHandles closes every handle still open (as
+   process exit does); ObpShutdownSystem then frees the table and the
+   quarantine. */
 VOID ObpInitializeSystem(VOID);
+VOID ObpCloseAllHandles(VOID);
 VOID ObpShutdownSystem(VOID);
 /* Number of handles still open (for leak reports). */
 ULONG ObpCountOpenHandles(VOID);

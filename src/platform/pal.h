@@ -52,6 +52,10 @@ ULONG_PTR PalThreadId(void);
    a second call replaces the value). */
 void PalSetThreadExitCallback(void (*Callback)(void *Value), void *Value);
 
+/* Host memory with the given alignment (a power of two >= sizeof(void *)). */
+void *PalAlignedAlloc(SIZE_T Size, SIZE_T Alignment);
+void PalAlignedFree(void *Block);
+
 ULONGLONG PalMonotonicNs(void);
 /* Wall-clock time in 100 ns units since 1601-01-01 UTC (Windows system time). */
 LONGLONG PalSystemTime(void);

@@ -5,6 +5,9 @@
 #include "pal.h"
 
 #include <errno.h>
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +165,9 @@ static void (*PalpExitCallback)(void *Value);
 
 static void PalpExitTrampoline(void *Value)
 {
-    if (PalpExitCallback != NULL)
-        PalpExitCallback(Value);
+    void (*Callback)(void *) = __atomic_load_n(&PalpExitCallback, __ATOMIC_ACQUIRE);
+    if (Callback != NULL)
+        Callback(Value);
 }
 
 static void PalpCreateExitKey(void)
@@ -174,8 +178,29 @@ static void PalpCreateExitKey(void)
 void PalSetThreadExitCallback(void (*Callback)(void *Value), void *Value)
 {
     pthread_once(&PalpExitKeyOnce, PalpCreateExitKey);
-    PalpExitCallback = Callback;
+    __atomic_store_n(&PalpExitCallback, Callback, __ATOMIC_RELEASE);
     pthread_setspecific(PalpExitKey, Value);
+}
+
+void *PalAlignedAlloc(SIZE_T Size, SIZE_T Alignment)
+{
+#ifdef _WIN32
+    return _aligned_malloc(Size, Alignment);
+#else
+    void *Block = NULL;
+    if (posix_memalign(&Block, Alignment, Size) != 0)
+        return NULL;
+    return Block;
+#endif
+}
+
+void PalAlignedFree(void *Block)
+{
+#ifdef _WIN32
+    _aligned_free(Block);
+#else
+    free(Block);
+#endif
 }
 
 ULONGLONG PalMonotonicNs(void)

@@ -11,20 +11,25 @@
 /* The configuration in force (defaults and environment applied). */
 extern IRPSIM_CONFIG IrpSimpConfig;
 
-/* Initialise order: trace, pool, ob, ke (processors, clock, workers), io.
-   Each Initialize may assume the ones before it. */
+/* Initialise order: trace, pool, ob, ke (threads, processors, clock),
+   executive worker threads, io. Each Initialize may assume the ones before it. */
 VOID TraceInitialize(VOID);
 NTSTATUS ExpInitializePool(VOID);
 VOID ObpInitializeSystem(VOID);
 NTSTATUS KiInitializeSystem(const IRPSIM_CONFIG *Config);
+NTSTATUS ExpInitializeWorkers(const IRPSIM_CONFIG *Config);
 NTSTATUS IopInitializeSystem(const IRPSIM_CONFIG *Config);
 
-/* Shutdown order: io (drivers, devices, IRPs), ke (threads, processors),
-   ob (handles, objects), pool, trace. Each Shutdown frees what its
-   component still holds after the leak report was written. */
+/* Shutdown order: handles are closed (ObpCloseAllHandles), drivers with an
+   unload routine are unloaded, leaks are reported; then io (drivers,
+   devices, IRPs), workers, ke (threads, processors), ob (objects), pool,
+   trace. Each Shutdown frees what its component still holds after the leak
+   report was written. */
 VOID IopShutdownSystem(VOID);
+VOID ExpShutdownWorkers(VOID);
 VOID KiShutdownSystem(VOID);
 VOID ObpShutdownSystem(VOID);
+VOID MiShutdownSystem(VOID);
 VOID ExpShutdownPool(VOID);
 VOID TraceShutdown(VOID);
 
@@ -35,6 +40,10 @@ ULONG IopReportIrpLeaks(PDRIVER_OBJECT Driver, FILE *Stream);
 ULONG MiReportMdlLeaks(PDRIVER_OBJECT Driver, FILE *Stream);
 ULONG IopReportDeviceLeaks(PDRIVER_OBJECT Driver, FILE *Stream);
 ULONG IopReportDriverLeaks(FILE *Stream);
+
+/* IrpSimUnloadDriver records the number of leaks its report found here
+   (read back with IrpSimGetShutdownLeakCount). */
+VOID IrpSimpSetLeakCount(ULONG Leaks);
 
 /* Outstanding pool charged to Driver (NULL = all). */
 VOID ExpQueryPoolUsage(PDRIVER_OBJECT Driver, PULONG Blocks, PSIZE_T Bytes);

@@ -16,13 +16,13 @@ VOID TraceRecord(IRPSIM_TRACE_KIND Kind, PVOID Object, ULONG_PTR A1, ULONG_PTR A
 
 #define TRACE_EVENT(Kind, Object, A1, A2, A3)                                                           \
     do {                                                                                                \
-        if (__builtin_expect(TraceActive != 0, 0))                                                      \
+        if (__builtin_expect(__atomic_load_n(&TraceActive, __ATOMIC_RELAXED) != 0, 0))                                                      \
             TraceRecord((Kind), (PVOID)(Object), (ULONG_PTR)(A1), (ULONG_PTR)(A2), (ULONG_PTR)(A3), NULL); \
     } while (0)
 
 #define TRACE_TEXT(Kind, Object, A1, A2, Text)                                                          \
     do {                                                                                                \
-        if (__builtin_expect(TraceActive != 0, 0))                                                      \
+        if (__builtin_expect(__atomic_load_n(&TraceActive, __ATOMIC_RELAXED) != 0, 0))                                                      \
             TraceRecord((Kind), (PVOID)(Object), (ULONG_PTR)(A1), (ULONG_PTR)(A2), 0, (Text));          \
     } while (0)
 

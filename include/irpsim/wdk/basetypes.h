@@ -301,6 +301,9 @@ typedef enum _WAIT_TYPE { WaitAll, WaitAny, WaitNotification, WaitDequeue } WAIT
 #define MAKELONG(a, b) ((LONG)(((USHORT)((ULONG_PTR)(a) & 0xffff)) | ((ULONG)((USHORT)((ULONG_PTR)(b) & 0xffff))) << 16))
 #define C_ASSERT(e) typedef char __C_ASSERT__[(e) ? 1 : -1]
 #define DEFINE_ENUM_FLAG_OPERATORS(t)
+/* Drivers wrap their '#pragma alloc_text' blocks in #ifdef ALLOC_PRAGMA. */
+#define ALLOC_PRAGMA 1
+#define ALLOC_DATA_PRAGMA 1
 #define PAGE_SIZE 0x1000
 #define PAGE_SHIFT 12
 #define MAXIMUM_WAIT_OBJECTS 64

@@ -151,7 +151,10 @@
 #define _IRQL_requires_restored_
 #define _IRQL_limited_to_(i)
 
-/* Old-style (pre-SAL 2) annotations still found in older samples. */
+/* Old-style (pre-SAL 2) annotations still found in older samples. In C++
+   these names collide with libstdc++'s own identifiers (std::move(__in)),
+   so they exist there only when IRPSIM_OLD_SAL is defined. */
+#if !defined(__cplusplus) || defined(IRPSIM_OLD_SAL)
 #define __in
 #define __in_opt
 #define __out
@@ -200,5 +203,37 @@
 #define __nullterminated
 #define __reserved
 #define __callback
+#endif
+
+/* More SAL 2 annotations seen in driver samples. */
+#define _In_reads_z_(n)
+#define _In_reads_or_z_(n)
+#define _In_reads_or_z_opt_(n)
+#define _Out_writes_all_(n)
+#define _Out_writes_bytes_all_opt_(n)
+#define _Out_writes_to_opt_(n, c)
+#define _Inout_updates_z_(n)
+#define _Inout_updates_all_(n)
+#define _Inout_updates_bytes_all_(n)
+#define _Inout_opt_z_
+#define _Outptr_opt_result_maybenull_
+#define _Outptr_result_nullonfailure_
+#define _Outptr_opt_result_nullonfailure_
+#define _Outptr_result_bytebuffer_maybenull_(n)
+#define _Outptr_result_z_
+#define _Acquires_nonreentrant_lock_(l)
+#define _Releases_nonreentrant_lock_(l)
+#define _Requires_shared_lock_held_(l)
+#define _Requires_exclusive_lock_held_(l)
+#define _Pre_z_
+#define _Post_z_
+#define _Field_size_full_(n)
+#define _Ret_writes_maybenull_(n)
+#define _Ret_writes_bytes_(n)
+#define _Deref_pre_maybenull_
+#define _Deref_post_maybenull_
+#define _Deref_out_z_
+#define _Deref_in_range_(lo, hi)
+#define _Scanf_format_string_
 
 #endif /* IRPSIM_WDK_SAL_H */

@@ -1,0 +1,37 @@
+/*
+ * irpsim — executive internals (Exp*): pool.
+ */
+#ifndef IRPSIM_EXP_H
+#define IRPSIM_EXP_H
+
+#include <wdm.h>
+
+/* The pool block header that precedes every allocation. */
+typedef struct _EXP_POOL_HEADER {
+    ULONG Magic;
+    ULONG Tag;
+    SIZE_T Size; /* bytes the caller asked for */
+    POOL_TYPE PoolType;
+    ULONG Sequence; /* allocation number, for reports */
+    PDRIVER_OBJECT Driver; /* charged to this driver (NULL = irpsim or the test) */
+    PVOID Caller;          /* return address of the allocation call */
+    PVOID Base;            /* what the host allocator returned */
+    LIST_ENTRY ListEntry;  /* live blocks */
+} EXP_POOL_HEADER, *PEXP_POOL_HEADER;
+
+/* Allocates pool on behalf of Caller (the driver's return address). The
+   single path every ExAllocatePool* spelling takes. */
+PVOID ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLEAN Zero, PVOID Caller);
+/* Frees pool; CheckTag FALSE for ExFreePool. */
+VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller);
+/* TRUE if P is the start of a live pool block. */
+BOOLEAN ExpIsPoolBlock(PVOID P, PSIZE_T Size, PULONG Tag);
+
+/* Objects that must not live in pool being freed (lookaside lists now;
+   timers, DPCs and resources can use the same registry). */
+typedef enum _EXP_ACTIVE_KIND { ExpActiveLookaside = 1 } EXP_ACTIVE_KIND;
+VOID ExpRegisterActiveObject(PVOID Object, EXP_ACTIVE_KIND Kind);
+VOID ExpUnregisterActiveObject(PVOID Object);
+BOOLEAN ExpIsActiveObject(PVOID Object, EXP_ACTIVE_KIND Kind);
+
+#endif /* IRPSIM_EXP_H */
