@@ -3,6 +3,8 @@
 #   bash scripts/test.sh                      normal build
 #   bash scripts/test.sh --sanitize address,undefined
 #   bash scripts/test.sh --sanitize thread
+# Windows (MinGW-w64 + Wine): scripts/test-mingw.sh; the installed package
+# and the consumer project: scripts/test-package.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=deps.sh
@@ -15,11 +17,10 @@ if [ "${1:-}" = "--sanitize" ]; then
 fi
 jobs="$(nproc 2>/dev/null || echo 2)"
 if [ -n "$sanitize" ]; then
+    # The same as the asan-ubsan / tsan presets in CMakePresets.json.
     build="${IRPSIM_BUILD_DIR:-$root/build-${sanitize//,/-}}"
-    flags="-fsanitize=$sanitize -fno-omit-frame-pointer -fno-sanitize-recover=all"
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DIRPSIM_BUILD_BENCH=OFF \
-        -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" \
-        -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=$sanitize" >/dev/null
+        -DIRPSIM_SANITIZE="$sanitize" >/dev/null
 else
     build="${IRPSIM_BUILD_DIR:-$root/build}"
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug >/dev/null

@@ -18,11 +18,7 @@
 IRPSIM_EXTERN_C_BEGIN
 
 /* The most recent catch frame used by irpsim_assert_bugcheck (per thread). */
-#ifdef __cplusplus
-extern thread_local IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck;
-#else
-extern _Thread_local IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck;
-#endif
+extern IRPSIM_THREAD_LOCAL IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck; /* compiler.h */
 
 #define irpsim_assert_bugcheck(ExpectedCode, Statement)                                                   \
     do {                                                                                                \

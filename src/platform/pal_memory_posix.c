@@ -7,8 +7,12 @@
  * cannot be asked that way without writing, so it is read from
  * /proc/self/maps. Where process_vm_readv is refused (seccomp, old
  * kernels) /proc/self/maps answers both questions.
- * Other hosts: no answer; every range counts as accessible.
+ * Other POSIX hosts: no answer; every range counts as accessible.
+ * Windows: pal_memory_win32.c instead of this file.
  */
+#ifdef _WIN32
+#error "pal_memory_posix.c is not for Windows; build pal_memory_win32.c"
+#endif
 #define _GNU_SOURCE
 #include "pal_memory.h"
 
@@ -28,10 +32,10 @@ static int PalpVmReadWorks;
 
 /* Readability with process_vm_readv: one byte at Address and at the start
    of every later page. Returns -1 if the call is refused. */
-static int PalpProbeRead(ULONG_PTR Address, SIZE_T Length, ULONG_PTR *FirstBad)
+static int PalpProbeRead(uintptr_t Address, size_t Length, uintptr_t *FirstBad)
 {
-    ULONG_PTR End = Address + Length; /* caller made sure this does not wrap */
-    ULONG_PTR Probe = Address;
+    uintptr_t End = Address + Length; /* caller made sure this does not wrap */
+    uintptr_t Probe = Address;
     char Sink[PALP_PROBE_BATCH];
     struct iovec Local[PALP_PROBE_BATCH];
     struct iovec Remote[PALP_PROBE_BATCH];
@@ -40,7 +44,7 @@ static int PalpProbeRead(ULONG_PTR Address, SIZE_T Length, ULONG_PTR *FirstBad)
         int Count = 0;
         ssize_t Done;
         while (Count < PALP_PROBE_BATCH && Probe < End) {
-            ULONG_PTR NextPage = (Probe & ~(ULONG_PTR)(PALP_PROBE_PAGE - 1)) + PALP_PROBE_PAGE;
+            uintptr_t NextPage = (Probe & ~(uintptr_t)(PALP_PROBE_PAGE - 1)) + PALP_PROBE_PAGE;
             Remote[Count].iov_base = (void *)Probe;
             Remote[Count].iov_len = 1;
             Local[Count].iov_base = &Sink[Count];
@@ -53,7 +57,7 @@ static int PalpProbeRead(ULONG_PTR Address, SIZE_T Length, ULONG_PTR *FirstBad)
             return -1;
         if (Done < Count) {
             if (FirstBad != NULL)
-                *FirstBad = (ULONG_PTR)Remote[Done < 0 ? 0 : Done].iov_base;
+                *FirstBad = (uintptr_t)Remote[Done < 0 ? 0 : Done].iov_base;
             return 0;
         }
     }
@@ -62,14 +66,14 @@ static int PalpProbeRead(ULONG_PTR Address, SIZE_T Length, ULONG_PTR *FirstBad)
 
 /* Both questions from /proc/self/maps: walks the mappings in address
    order and checks that they cover the range with the permissions. */
-static BOOLEAN PalpProbeMaps(ULONG_PTR Address, SIZE_T Length, BOOLEAN Write, ULONG_PTR *FirstBad)
+static int PalpProbeMaps(uintptr_t Address, size_t Length, int Write, uintptr_t *FirstBad)
 {
-    ULONG_PTR Next = Address;
-    ULONG_PTR End = Address + Length; /* caller made sure this does not wrap */
+    uintptr_t Next = Address;
+    uintptr_t End = Address + Length; /* caller made sure this does not wrap */
     char Line[512];
     FILE *Maps = fopen("/proc/self/maps", "re");
     if (Maps == NULL)
-        return TRUE; /* cannot tell */
+        return 1; /* cannot tell */
     while (Next < End && fgets(Line, sizeof(Line), Maps) != NULL) {
         unsigned long long Start, Stop;
         char Perms[8];
@@ -81,23 +85,23 @@ static BOOLEAN PalpProbeMaps(ULONG_PTR Address, SIZE_T Length, BOOLEAN Write, UL
             break; /* a hole */
         if (Perms[0] != 'r' || (Write && Perms[1] != 'w'))
             break;
-        Next = (ULONG_PTR)Stop;
+        Next = (uintptr_t)Stop;
         /* A line longer than the buffer: skip the rest of it. */
         while (strchr(Line, '\n') == NULL && fgets(Line, sizeof(Line), Maps) != NULL)
             ;
     }
     fclose(Maps);
     if (Next >= End)
-        return TRUE;
+        return 1;
     if (FirstBad != NULL)
         *FirstBad = Next;
-    return FALSE;
+    return 0;
 }
 
-BOOLEAN PalQueryMemoryAccess(ULONG_PTR Address, SIZE_T Length, BOOLEAN Write, ULONG_PTR *FirstBad)
+int PalQueryMemoryAccess(uintptr_t Address, size_t Length, int Write, uintptr_t *FirstBad)
 {
     if (Length == 0)
-        return TRUE;
+        return 1;
     if (!Write && __atomic_load_n(&PalpVmReadWorks, __ATOMIC_RELAXED) >= 0) {
         int Result = PalpProbeRead(Address, Length, FirstBad);
         if (Result >= 0)
@@ -109,13 +113,13 @@ BOOLEAN PalQueryMemoryAccess(ULONG_PTR Address, SIZE_T Length, BOOLEAN Write, UL
 
 #else /* not Linux */
 
-BOOLEAN PalQueryMemoryAccess(ULONG_PTR Address, SIZE_T Length, BOOLEAN Write, ULONG_PTR *FirstBad)
+int PalQueryMemoryAccess(uintptr_t Address, size_t Length, int Write, uintptr_t *FirstBad)
 {
     (void)Address;
     (void)Length;
     (void)Write;
     (void)FirstBad;
-    return TRUE;
+    return 1;
 }
 
 #endif

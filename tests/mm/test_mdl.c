@@ -12,6 +12,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#ifdef _WIN32
+#include <malloc.h> /* _aligned_malloc (portability) */
+#endif
 #include <cmocka.h>
 #include <irpsim/cmocka.h>
 
@@ -36,7 +39,11 @@ static PUCHAR Buffer;
 static int Setup(void **State)
 {
     (void)State;
+#ifdef _WIN32 /* portability: the Microsoft C runtimes have no aligned_alloc */
+    Page = (PUCHAR)_aligned_malloc(4 * PAGE_SIZE, PAGE_SIZE);
+#else
     Page = (PUCHAR)aligned_alloc(PAGE_SIZE, 4 * PAGE_SIZE);
+#endif
     if (Page == NULL)
         return -1;
     memset(Page, 0x5A, 4 * PAGE_SIZE);
@@ -48,7 +55,11 @@ static int Teardown(void **State)
 {
     (void)State;
     IrpSimShutdown();
+#ifdef _WIN32
+    _aligned_free(Page);
+#else
     free(Page);
+#endif
     return 0;
 }
 

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <wchar.h>
 
+#include <irpsim/wdk/compiler.h> /* portability: GCC / Clang / MSVC spellings */
+
 #ifdef __cplusplus
 #define IRPSIM_EXTERN_C_BEGIN extern "C" {
 #define IRPSIM_EXTERN_C_END }
@@ -43,7 +45,9 @@
 #define OUT
 #define OPTIONAL
 #define CONST const
+#ifndef UNALIGNED /* MinGW-w64's C runtime headers define it (portability) */
 #define UNALIGNED
+#endif
 #define RESTRICTED_POINTER
 #define POINTER_ALIGNMENT
 #ifdef _MSC_VER

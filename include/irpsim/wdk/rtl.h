@@ -142,9 +142,9 @@ inline int RtlpIsEqualGuid(const GUID &Guid1, const GUID &Guid2)
 #define InlineIsEqualGUID(a, b) IsEqualGUID(a, b)
 
 /* ---- integer helpers ---- */
-#define RtlUlongByteSwap(x) __builtin_bswap32(x)
-#define RtlUshortByteSwap(x) __builtin_bswap16(x)
-#define RtlUlonglongByteSwap(x) __builtin_bswap64(x)
+#define RtlUlongByteSwap(x) IRPSIM_BSWAP32(x) /* portability: compiler.h */
+#define RtlUshortByteSwap(x) IRPSIM_BSWAP16(x)
+#define RtlUlonglongByteSwap(x) IRPSIM_BSWAP64(x)
 #define Int32x32To64(a, b) (((LONGLONG)((LONG)(a))) * ((LONGLONG)((LONG)(b))))
 #define UInt32x32To64(a, b) (((ULONGLONG)((ULONG)(a))) * ((ULONGLONG)((ULONG)(b))))
 #define RtlConvertLongToLargeInteger(v) RtlpLargeInteger((LONGLONG)(v))

@@ -290,7 +290,35 @@ BOOLEAN IrpSimSehAbnormalTermination(VOID);
 #define leave __leave
 #endif
 
-#endif /* GCC or Clang (C, or C++ with IRPSIM_SEH_CXX) */
+#elif defined(_MSC_VER)
+
+/*
+ * The Microsoft compilers (cl, clang-cl): __try / __except / __finally /
+ * __leave are native keywords and are left alone (portability). The
+ * exception intrinsics are declared here as <excpt.h> declares them (that
+ * header is not included: its EXCEPTION_* macros are spelled differently
+ * from the ones above).
+ *
+ * Not done yet (docs/portability.md): irpsim's ExRaiseStatus and
+ * MmProbeAndLockPages raise through the frame list the GCC/Clang macros
+ * keep, not with RaiseException, so a native __except does not see them;
+ * such an exception ends as unhandled (bug check 0x1E / 0x7E).
+ */
+unsigned long __cdecl _exception_code(void);
+void *__cdecl _exception_info(void);
+int __cdecl _abnormal_termination(void);
+#define GetExceptionCode() ((NTSTATUS)_exception_code())
+#define GetExceptionInformation() ((PEXCEPTION_POINTERS)_exception_info())
+#define AbnormalTermination() ((BOOLEAN)(_abnormal_termination() != 0))
+
+#if !defined(__cplusplus) && !defined(IRPSIM_NO_SEH_KEYWORDS)
+#define try __try
+#define except __except
+#define finally __finally
+#define leave __leave
+#endif
+
+#endif /* GCC or Clang (C, or C++ with IRPSIM_SEH_CXX); Microsoft compilers */
 
 IRPSIM_EXTERN_C_END
 
