@@ -12,6 +12,7 @@
 #include "ki.h"
 #include "../verifier/vf.h"
 #include "except.h"
+#include "../trace/tracep.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -129,6 +130,8 @@ VOID VfBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR 
     KipFormatReport(&Info, Thread, Report, sizeof(Report));
     Info.Report = Report;
 
+    TRACE_TEXT(IrpSimTraceBugCheck, Irp, Code, P1, Info.Name);
+
     PalMutexLock(&KipBugCheckLock);
     Handler = KipBugCheckHandler;
     HandlerContext = KipBugCheckHandlerContext;
@@ -161,6 +164,8 @@ VOID VfBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR 
     }
 
     fputs(Report, stderr);
+    /* Leave the trace files behind: they show how the machine got here. */
+    TraceWriteFilesBeforeAbort();
     fputs("irpsim: stopping (as Windows would). Arm a catch frame (IRPSIM_CATCH_BUGCHECK) to expect a bug check "
           "in a test.\n",
           stderr);

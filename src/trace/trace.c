@@ -1,7 +1,12 @@
 /*
- * irpsim — the trace recorder and its in-memory and text sinks.
+ * irpsim — the trace recorder: stamps each event (time, thread, processor,
+ * IRQL, sequence, object name), keeps it for the memory and file sinks and
+ * hands it to the text sink. Also the memory sink's read side.
+ *
+ * Emitting is TRACE_EVENT (tracep.h): one relaxed load and a branch while
+ * every sink is off; everything here runs only when one is on.
  */
-#include "tracep.h"
+#include "traceint.h"
 #include "../ke/ki.h"
 
 #include <stdio.h>
@@ -10,82 +15,63 @@
 
 volatile LONG TraceActive;
 
-static PAL_MUTEX TracepLock = PAL_MUTEX_INITIALIZER;
-static ULONG TracepSinks;
-static FILE *TracepStream;
-static PIRPSIM_TRACE_EVENT TracepEvents;
-static ULONG TracepCount;
-static ULONG TracepCapacity;
+PAL_MUTEX TraceLock = PAL_MUTEX_INITIALIZER;
+TRACE_STORE TraceStore;
+ULONG TraceApiSinks;
+FILE *TraceApiStream;
+ULONG TraceEnvSinks;
+FILE *TraceEnvText;
+volatile LONG TraceSessionOpen;
 static ULONGLONG TracepSequence;
 
-/* Memory sink limit: past it the oldest half is dropped. */
+/* Store limit: past it the oldest half is dropped. */
 #define TRACEP_MAX_EVENTS (4u * 1024u * 1024u)
 
-static const PCSTR TracepKindNames[IrpSimTraceKindCount] = {
-    [IrpSimTraceNone] = "None",
-    [IrpSimTraceIrpAllocated] = "IrpAllocated",
-    [IrpSimTraceIrpFreed] = "IrpFreed",
-    [IrpSimTraceIrpCallDriver] = "IrpCallDriver",
-    [IrpSimTraceIrpDispatchReturned] = "IrpDispatchReturned",
-    [IrpSimTraceIrpMarkedPending] = "IrpMarkedPending",
-    [IrpSimTraceIrpCancelRoutineSet] = "IrpCancelRoutineSet",
-    [IrpSimTraceIrpCancelRequested] = "IrpCancelRequested",
-    [IrpSimTraceIrpCancelRoutineRun] = "IrpCancelRoutineRun",
-    [IrpSimTraceIrpCompleteBegin] = "IrpCompleteBegin",
-    [IrpSimTraceIrpCompletionRoutine] = "IrpCompletionRoutine",
-    [IrpSimTraceIrpCompleted] = "IrpCompleted",
-    [IrpSimTraceIrpPostProcessing] = "IrpPostProcessing",
-    [IrpSimTraceCsqInsert] = "CsqInsert",
-    [IrpSimTraceCsqRemove] = "CsqRemove",
-    [IrpSimTraceCsqCancel] = "CsqCancel",
-    [IrpSimTraceDeviceQueueInsert] = "DeviceQueueInsert",
-    [IrpSimTraceDeviceQueueRemove] = "DeviceQueueRemove",
-    [IrpSimTraceStartIo] = "StartIo",
-    [IrpSimTraceDpcQueued] = "DpcQueued",
-    [IrpSimTraceDpcRun] = "DpcRun",
-    [IrpSimTraceTimerSet] = "TimerSet",
-    [IrpSimTraceTimerFired] = "TimerFired",
-    [IrpSimTraceTimerCancelled] = "TimerCancelled",
-    [IrpSimTraceEventSet] = "EventSet",
-    [IrpSimTraceWaitBegin] = "WaitBegin",
-    [IrpSimTraceWaitEnd] = "WaitEnd",
-    [IrpSimTraceThreadStart] = "ThreadStart",
-    [IrpSimTraceThreadExit] = "ThreadExit",
-    [IrpSimTraceWorkItem] = "WorkItem",
-    [IrpSimTraceDriverLoaded] = "DriverLoaded",
-    [IrpSimTraceDriverUnloaded] = "DriverUnloaded",
-    [IrpSimTraceDeviceCreated] = "DeviceCreated",
-    [IrpSimTraceDeviceDeleted] = "DeviceDeleted",
-    [IrpSimTraceWin32Call] = "Win32Call",
-    [IrpSimTraceWin32Return] = "Win32Return",
-    [IrpSimTraceDebugPrint] = "DebugPrint",
-    [IrpSimTraceBugCheck] = "BugCheck",
-    [IrpSimTraceVerifier] = "Verifier",
-    [IrpSimTraceNote] = "Note",
-};
-
-PCSTR IrpSimTraceKindName(IRPSIM_TRACE_KIND Kind)
+ULONG TraceSinksLocked(VOID)
 {
-    if ((ULONG)Kind >= IrpSimTraceKindCount || TracepKindNames[Kind] == NULL)
-        return "Unknown";
-    return TracepKindNames[Kind];
+    return TraceApiSinks | TraceEnvSinks;
 }
 
-VOID IrpSimTraceFormat(const IRPSIM_TRACE_EVENT *Event, PCHAR Buffer, SIZE_T Size)
+VOID TraceUpdateActiveLocked(VOID)
 {
-    ULONGLONG Micro = Event->Time / 10;
-    snprintf(Buffer, Size, "%6llu %8llu.%06llu s  T%-3u P%u IRQL%u  %-20s %p  %llx %llx %llx%s%s",
-             (unsigned long long)Event->Sequence, Micro / 1000000ULL, Micro % 1000000ULL, Event->ThreadId,
-             Event->Processor, Event->Irql, IrpSimTraceKindName(Event->Kind), Event->Object,
-             (unsigned long long)Event->Argument[0], (unsigned long long)Event->Argument[1],
-             (unsigned long long)Event->Argument[2], Event->Text[0] ? "  " : "", Event->Text);
+    IRPSIM_ATOMIC_STORE_RELEASE(&TraceActive, (LONG)(TraceSinksLocked() != 0));
+}
+
+static VOID TracepStoreLocked(const IRPSIM_TRACE_EVENT *Event)
+{
+    TRACE_STORE *Store = &TraceStore;
+    if (Store->Count == Store->Capacity) {
+        if (Store->Capacity >= TRACEP_MAX_EVENTS) {
+            ULONG Keep = Store->Count / 2;
+            ULONG Dropped = Store->Count - Keep;
+            memmove(Store->Events, Store->Events + Dropped, Keep * sizeof(*Store->Events));
+            Store->Count = Keep;
+            Store->Base = Store->Base > Dropped ? Store->Base - Dropped : 0;
+        } else {
+            ULONG NewCapacity = Store->Capacity != 0 ? Store->Capacity * 2 : 1024;
+            PIRPSIM_TRACE_EVENT Grown =
+                (PIRPSIM_TRACE_EVENT)realloc(Store->Events, NewCapacity * sizeof(*Store->Events));
+            if (Grown != NULL) {
+                Store->Events = Grown;
+                Store->Capacity = NewCapacity;
+            }
+        }
+    }
+    if (Store->Count < Store->Capacity)
+        Store->Events[Store->Count++] = *Event;
 }
 
 VOID TraceRecord(IRPSIM_TRACE_KIND Kind, PVOID Object, ULONG_PTR A1, ULONG_PTR A2, ULONG_PTR A3, PCSTR Text)
 {
     IRPSIM_TRACE_EVENT Event;
-    PKTHREAD Thread = KiGetCurrentThreadIfAny();
+    TRACE_CAPTURE Capture;
+    PKTHREAD Thread;
+    ULONG Sinks;
 
+    /* Between sessions the clock and the threads are gone. */
+    if (!IRPSIM_ATOMIC_LOAD_ACQUIRE(&TraceSessionOpen))
+        return;
+    Thread = KiGetCurrentThreadIfAny();
     memset(&Event, 0, sizeof(Event));
     Event.Time = KeQueryInterruptTime();
     Event.Thread = Thread;
@@ -101,124 +87,117 @@ VOID TraceRecord(IRPSIM_TRACE_KIND Kind, PVOID Object, ULONG_PTR A1, ULONG_PTR A
     Event.Argument[2] = A3;
     if (Text != NULL)
         snprintf(Event.Text, sizeof(Event.Text), "%s", Text);
+    TraceCapture(&Event, &Capture);
 
-    PalMutexLock(&TracepLock);
+    PalMutexLock(&TraceLock);
+    Sinks = TraceSinksLocked();
+    if (!TraceSessionOpen || Sinks == 0) {
+        PalMutexUnlock(&TraceLock);
+        return;
+    }
     Event.Sequence = TracepSequence++;
-    if (TracepSinks & IRPSIM_TRACE_MEMORY) {
-        if (TracepCount == TracepCapacity) {
-            if (TracepCapacity >= TRACEP_MAX_EVENTS) {
-                ULONG Keep = TracepCount / 2;
-                memmove(TracepEvents, TracepEvents + (TracepCount - Keep), Keep * sizeof(*TracepEvents));
-                TracepCount = Keep;
-            } else {
-                ULONG NewCapacity = TracepCapacity ? TracepCapacity * 2 : 1024;
-                PIRPSIM_TRACE_EVENT Grown =
-                    (PIRPSIM_TRACE_EVENT)realloc(TracepEvents, NewCapacity * sizeof(*TracepEvents));
-                if (Grown != NULL) {
-                    TracepEvents = Grown;
-                    TracepCapacity = NewCapacity;
-                }
-            }
-        }
-        if (TracepCount < TracepCapacity)
-            TracepEvents[TracepCount++] = Event;
-    }
-    if (TracepSinks & IRPSIM_TRACE_TEXT) {
-        CHAR Line[256];
-        IrpSimTraceFormat(&Event, Line, sizeof(Line));
-        fprintf(TracepStream != NULL ? TracepStream : stderr, "%s\n", Line);
-    }
-    PalMutexUnlock(&TracepLock);
+    TraceNameEventLocked(&Event, &Capture);
+    if (Sinks & TRACE_STORING_SINKS)
+        TracepStoreLocked(&Event);
+    if (Sinks & IRPSIM_TRACE_TEXT)
+        TraceTextEmitLocked(&Event);
+    PalMutexUnlock(&TraceLock);
+}
+
+const IRPSIM_TRACE_EVENT *TraceWindowLocked(PULONG Count)
+{
+    *Count = TraceStore.Count - TraceStore.Base;
+    return TraceStore.Events != NULL ? TraceStore.Events + TraceStore.Base : NULL;
+}
+
+VOID TraceOpenStoreLocked(VOID)
+{
+    TracepSequence = 0;
+    TraceStore.Count = 0;
+    TraceStore.Base = 0;
+    TraceForgetObjectsLocked();
+    IRPSIM_ATOMIC_STORE_RELEASE(&TraceSessionOpen, 1);
+}
+
+VOID TraceCloseStoreLocked(VOID)
+{
+    IRPSIM_ATOMIC_STORE_RELEASE(&TraceSessionOpen, 0);
+    free(TraceStore.Events);
+    memset(&TraceStore, 0, sizeof(TraceStore));
+    TraceForgetObjectsLocked();
 }
 
 VOID IrpSimTraceEnable(ULONG Sinks, FILE *Stream)
 {
-    PalMutexLock(&TracepLock);
-    TracepSinks = Sinks;
-    TracepStream = Stream;
-    __atomic_store_n(&TraceActive, Sinks != 0, __ATOMIC_SEQ_CST);
-    PalMutexUnlock(&TracepLock);
+    PalMutexLock(&TraceLock);
+    TraceApiSinks = Sinks & IRPSIM_TRACE_ALL;
+    TraceApiStream = Stream;
+    TraceUpdateActiveLocked();
+    PalMutexUnlock(&TraceLock);
 }
 
 ULONG IrpSimTraceSinks(VOID)
 {
-    return TracepSinks;
+    ULONG Sinks;
+    PalMutexLock(&TraceLock);
+    Sinks = TraceSinksLocked();
+    PalMutexUnlock(&TraceLock);
+    return Sinks;
 }
 
 VOID IrpSimTraceClear(VOID)
 {
-    PalMutexLock(&TracepLock);
-    TracepCount = 0;
-    PalMutexUnlock(&TracepLock);
+    PalMutexLock(&TraceLock);
+    if (TraceSinksLocked() & TRACE_FILE_SINKS) {
+        /* The files still want them at shutdown: only hide them. */
+        TraceStore.Base = TraceStore.Count;
+    } else {
+        TraceStore.Count = 0;
+        TraceStore.Base = 0;
+    }
+    PalMutexUnlock(&TraceLock);
 }
 
 ULONG IrpSimTraceCount(VOID)
 {
     ULONG Count;
-    PalMutexLock(&TracepLock);
-    Count = TracepCount;
-    PalMutexUnlock(&TracepLock);
+    PalMutexLock(&TraceLock);
+    Count = TraceStore.Count - TraceStore.Base;
+    PalMutexUnlock(&TraceLock);
     return Count;
 }
 
 BOOLEAN IrpSimTraceGet(ULONG Index, PIRPSIM_TRACE_EVENT Event)
 {
     BOOLEAN Found = FALSE;
-    PalMutexLock(&TracepLock);
-    if (Index < TracepCount) {
-        *Event = TracepEvents[Index];
+    PalMutexLock(&TraceLock);
+    if (Index < TraceStore.Count - TraceStore.Base) {
+        *Event = TraceStore.Events[TraceStore.Base + Index];
         Found = TRUE;
     }
-    PalMutexUnlock(&TracepLock);
+    PalMutexUnlock(&TraceLock);
     return Found;
 }
 
 BOOLEAN IrpSimTraceFind(PULONG Index, IRPSIM_TRACE_KIND Kind, PVOID Object, PIRPSIM_TRACE_EVENT Event)
 {
     BOOLEAN Found = FALSE;
-    PalMutexLock(&TracepLock);
-    for (ULONG i = *Index; i < TracepCount; i++) {
-        if (TracepEvents[i].Kind == Kind && (Object == NULL || TracepEvents[i].Object == Object)) {
+    PalMutexLock(&TraceLock);
+    for (ULONG i = *Index; i < TraceStore.Count - TraceStore.Base; i++) {
+        const IRPSIM_TRACE_EVENT *Candidate = &TraceStore.Events[TraceStore.Base + i];
+        if (Candidate->Kind == Kind && (Object == NULL || Candidate->Object == Object)) {
             *Index = i;
             if (Event != NULL)
-                *Event = TracepEvents[i];
+                *Event = *Candidate;
             Found = TRUE;
             break;
         }
     }
-    PalMutexUnlock(&TracepLock);
+    PalMutexUnlock(&TraceLock);
     return Found;
 }
 
 VOID IrpSimTraceAddNote(PCSTR Text)
 {
     TRACE_TEXT(IrpSimTraceNote, NULL, 0, 0, Text);
-}
-
-VOID TraceInitialize(VOID)
-{
-    const char *Setting = PalGetEnvironment("IRPSIM_TRACE");
-    ULONG Sinks = 0;
-    if (Setting != NULL) {
-        if (strstr(Setting, "memory") != NULL)
-            Sinks |= IRPSIM_TRACE_MEMORY;
-        if (strstr(Setting, "text") != NULL)
-            Sinks |= IRPSIM_TRACE_TEXT;
-    }
-    PalMutexLock(&TracepLock);
-    TracepSequence = 0;
-    TracepCount = 0;
-    PalMutexUnlock(&TracepLock);
-    if (Sinks != 0)
-        IrpSimTraceEnable(Sinks | TracepSinks, NULL);
-}
-
-VOID TraceShutdown(VOID)
-{
-    PalMutexLock(&TracepLock);
-    free(TracepEvents);
-    TracepEvents = NULL;
-    TracepCount = 0;
-    TracepCapacity = 0;
-    PalMutexUnlock(&TracepLock);
 }
