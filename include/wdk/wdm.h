@@ -29,6 +29,7 @@
 #include <irpsim/wdk/ps.h>
 #include <irpsim/wdk/iotypes.h>
 #include <irpsim/wdk/io.h>
+#include <irpsim/wdk/zw.h>
 #include <guiddef.h>
 #include <bugcodes.h>
 

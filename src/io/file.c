@@ -87,6 +87,13 @@ static VOID IopDeleteFileObject(PVOID Object)
     }
     free(FileObject->FileName.Buffer);
     FileObject->FileName.Buffer = NULL;
+    /* A completion-port association (CreateIoCompletionPort, src/um)
+       holds a reference on the port; it goes with the file object. */
+    if (FileObject->CompletionContext != NULL) {
+        ObDereferenceObject(FileObject->CompletionContext->Port);
+        ExFreePool(FileObject->CompletionContext);
+        FileObject->CompletionContext = NULL;
+    }
     if (Device != NULL)
         ObDereferenceObject(Device);
 }

@@ -1,0 +1,206 @@
+/*
+ * irpsim — NtCancelIoFile, NtCancelIoFileEx, NtCancelSynchronousIoFile
+ * (SEMANTICS 5.6). For each request selected the I/O manager calls
+ * IoCancelIrp; what happens then is up to the driver's cancel routine.
+ *
+ * IoCancelIrp must not race with the request's stage 2, which frees the
+ * IRP. Stage 2 runs in the issuing thread, so the cancel runs there too:
+ * at once (at APC_LEVEL) for the calling thread's own requests, from a
+ * kernel APC for another thread's (CancelIoEx, CancelSynchronousIo). The
+ * APC interrupts the thread's wait, as Windows' cancellation does; a
+ * thread busy outside irpsim gets it at its next Win32 call.
+ *
+ * NtCancelIoFile waits until the cancelled requests have finished (their
+ * stage 2 has run), polling every 100 ms (ReactOS's interval, SEMANTICS
+ * 5.6); the other two do not wait.
+ */
+#include "ump.h"
+
+#include <stdlib.h>
+
+#define UMP_CANCEL_POLL_INTERVAL (-100 * 10000LL) /* 100 ms */
+
+VOID UmpCancelOwnIrps(const UMP_IRP_REF *Refs, ULONG Count)
+{
+    for (ULONG i = 0; i < Count; i++) {
+        PVF_IRP_ENTRY Entry = VfIrpLockEntry(Refs[i].Irp);
+        BOOLEAN Live = Entry != NULL && Entry->Serial == Refs[i].Serial && Entry->State != VfIrpFreed &&
+                       !Entry->WalkFinished;
+        VfIrpUnlock();
+        if (Live)
+            (void)IoCancelIrp(Refs[i].Irp);
+    }
+}
+
+typedef struct _UMP_CANCEL_APC {
+    KAPC Apc;
+    ULONG Count;
+    UMP_IRP_REF Refs[];
+} UMP_CANCEL_APC, *PUMP_CANCEL_APC;
+
+static VOID NTAPI UmpCancelApcRoutine(PKAPC Apc, PKNORMAL_ROUTINE *NormalRoutine, PVOID *NormalContext,
+                                      PVOID *SystemArgument1, PVOID *SystemArgument2)
+{
+    PUMP_CANCEL_APC Record = CONTAINING_RECORD(Apc, UMP_CANCEL_APC, Apc);
+    UNREFERENCED_PARAMETER(NormalRoutine);
+    UNREFERENCED_PARAMETER(NormalContext);
+    UNREFERENCED_PARAMETER(SystemArgument1);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    UmpCancelOwnIrps(Record->Refs, Record->Count);
+    free(Record);
+}
+
+/* The thread is ending: its exit cancels its requests anyway. */
+static VOID NTAPI UmpCancelApcRundown(PKAPC Apc)
+{
+    free(CONTAINING_RECORD(Apc, UMP_CANCEL_APC, Apc));
+}
+
+VOID UmpCancelThreadIrps(PKTHREAD Thread, const UMP_IRP_REF *Refs, ULONG Count)
+{
+    PUMP_CANCEL_APC Record;
+    if (Count == 0)
+        return;
+    if (Thread == KiGetCurrentThread()) {
+        KIRQL Old;
+        KeRaiseIrql(APC_LEVEL, &Old);
+        UmpCancelOwnIrps(Refs, Count);
+        KeLowerIrql(Old);
+        return;
+    }
+    Record = (PUMP_CANCEL_APC)malloc(sizeof(*Record) + Count * sizeof(UMP_IRP_REF));
+    if (Record == NULL)
+        return;
+    Record->Count = Count;
+    memcpy(Record->Refs, Refs, Count * sizeof(UMP_IRP_REF));
+    for (ULONG i = 0; i < Count; i++)
+        Record->Refs[i].Thread = NULL;
+    KeInitializeApc(&Record->Apc, Thread, OriginalApcEnvironment, UmpCancelApcRoutine, UmpCancelApcRundown, NULL,
+                    KernelMode, NULL);
+    if (!KeInsertQueueApc(&Record->Apc, NULL, NULL, 0))
+        free(Record);
+}
+
+static NTSTATUS UmpWriteIoStatus(KPROCESSOR_MODE Mode, PIO_STATUS_BLOCK IoStatusBlock, NTSTATUS Status)
+{
+    NTSTATUS Probe = UmpProbe(Mode, IoStatusBlock, sizeof(*IoStatusBlock), TRUE);
+    if (!NT_SUCCESS(Probe) || IoStatusBlock == NULL)
+        return IoStatusBlock == NULL ? STATUS_ACCESS_VIOLATION : Probe;
+    IoStatusBlock->Status = Status;
+    IoStatusBlock->Information = 0;
+    return Status;
+}
+
+/* NtCancelIoFile's list while it is in use. A bug check caught by a test
+   can unwind the thread out of the cancel or the wait below; the list is
+   then freed by the thread's next NtCancelIoFile (and, being reachable from
+   the thread, is not a host leak meanwhile). */
+static IRPSIM_THREAD_LOCAL PUMP_IRP_REF UmpCancelInProgress;
+
+NTSTATUS NTAPI NtCancelIoFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock)
+{
+    KPROCESSOR_MODE Mode = ExGetPreviousMode();
+    PKTHREAD Thread = KiGetCurrentThread();
+    PFILE_OBJECT FileObject;
+    PUMP_IRP_REF Refs;
+    LARGE_INTEGER Interval;
+    NTSTATUS Status;
+    ULONG Count;
+    KIRQL Old;
+
+    if (IoStatusBlock == NULL || !NT_SUCCESS(UmpProbe(Mode, IoStatusBlock, sizeof(*IoStatusBlock), TRUE)))
+        return STATUS_ACCESS_VIOLATION;
+    Status = ObReferenceObjectByHandle(FileHandle, 0, *IoFileObjectType, Mode, (PVOID *)&FileObject, NULL);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    /* At APC_LEVEL no request of ours can finish its stage 2 meanwhile. */
+    free(UmpCancelInProgress);
+    UmpCancelInProgress = NULL;
+    KeRaiseIrql(APC_LEVEL, &Old);
+    Count = UmpFindThreadIrps(Thread, FileObject, NULL, FALSE, &Refs);
+    UmpCancelInProgress = Refs;
+    UmpCancelOwnIrps(Refs, Count);
+    KeLowerIrql(Old); /* the completion APCs run here */
+
+    Interval.QuadPart = UMP_CANCEL_POLL_INTERVAL;
+    for (;;) {
+        BOOLEAN Pending = FALSE;
+        for (ULONG i = 0; i < Count && !Pending; i++)
+            Pending = UmpIrpRefAlive(&Refs[i]);
+        if (!Pending)
+            break;
+        (void)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
+    }
+    UmpCancelInProgress = NULL;
+    free(Refs);
+    ObDereferenceObject(FileObject);
+    return UmpWriteIoStatus(Mode, IoStatusBlock, STATUS_SUCCESS);
+}
+
+NTSTATUS NTAPI NtCancelIoFileEx(HANDLE FileHandle, PIO_STATUS_BLOCK IoRequestToCancel, PIO_STATUS_BLOCK IoStatusBlock)
+{
+    KPROCESSOR_MODE Mode = ExGetPreviousMode();
+    PFILE_OBJECT FileObject;
+    PUMP_IRP_REF Refs;
+    NTSTATUS Status;
+    ULONG Count;
+
+    if (IoStatusBlock == NULL || !NT_SUCCESS(UmpProbe(Mode, IoStatusBlock, sizeof(*IoStatusBlock), TRUE)))
+        return STATUS_ACCESS_VIOLATION;
+    Status = ObReferenceObjectByHandle(FileHandle, 0, *IoFileObjectType, Mode, (PVOID *)&FileObject, NULL);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Count = UmpFindUserIrps(FileObject, IoRequestToCancel, &Refs);
+    ObDereferenceObject(FileObject);
+    if (Count == 0)
+        return STATUS_NOT_FOUND;
+    /* One batch per issuing thread. */
+    for (ULONG i = 0; i < Count; i++) {
+        PKTHREAD Thread = Refs[i].Thread;
+        ULONG Batch = 0;
+        BOOLEAN Done = FALSE;
+        for (ULONG j = 0; j < i && !Done; j++)
+            Done = Refs[j].Thread == Thread;
+        if (Done)
+            continue;
+        for (ULONG j = i; j < Count; j++)
+            Batch += Refs[j].Thread == Thread;
+        {
+            UMP_IRP_REF *Mine = (UMP_IRP_REF *)malloc(Batch * sizeof(*Mine));
+            ULONG n = 0;
+            if (Mine == NULL)
+                continue;
+            for (ULONG j = i; j < Count; j++) {
+                if (Refs[j].Thread == Thread)
+                    Mine[n++] = Refs[j];
+            }
+            UmpCancelThreadIrps(Thread, Mine, n);
+            free(Mine);
+        }
+    }
+    UmpReleaseIrpRefs(Refs, Count);
+    return UmpWriteIoStatus(Mode, IoStatusBlock, STATUS_SUCCESS);
+}
+
+NTSTATUS NTAPI NtCancelSynchronousIoFile(HANDLE ThreadHandle, PIO_STATUS_BLOCK IoRequestToCancel,
+                                         PIO_STATUS_BLOCK IoStatusBlock)
+{
+    KPROCESSOR_MODE Mode = ExGetPreviousMode();
+    PUMP_IRP_REF Refs;
+    PKTHREAD Thread;
+    NTSTATUS Status;
+    ULONG Count;
+
+    if (IoStatusBlock == NULL || !NT_SUCCESS(UmpProbe(Mode, IoStatusBlock, sizeof(*IoStatusBlock), TRUE)))
+        return STATUS_ACCESS_VIOLATION;
+    Status = ObReferenceObjectByHandle(ThreadHandle, THREAD_TERMINATE, *PsThreadType, Mode, (PVOID *)&Thread, NULL);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Count = UmpFindThreadIrps(Thread, NULL, IoRequestToCancel, TRUE, &Refs);
+    UmpCancelThreadIrps(Thread, Refs, Count);
+    free(Refs);
+    ObDereferenceObject(Thread);
+    if (Count == 0)
+        return STATUS_NOT_FOUND;
+    return UmpWriteIoStatus(Mode, IoStatusBlock, STATUS_SUCCESS);
+}
