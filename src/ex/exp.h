@@ -4,7 +4,7 @@
 #ifndef IRPSIM_EXP_H
 #define IRPSIM_EXP_H
 
-#include <wdm.h>
+#include <irpsim/irpsim.h>
 
 /* The pool block header that precedes every allocation. */
 typedef struct _EXP_POOL_HEADER {
@@ -24,6 +24,10 @@ typedef struct _EXP_POOL_HEADER {
 PVOID ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLEAN Zero, PVOID Caller);
 /* Frees pool; CheckTag FALSE for ExFreePool. */
 VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller);
+/* Outstanding pool of Driver (NULL = all) per tag, for the verifier's
+   unload report: fills up to Max entries, returns the number of tags
+   (Max + 1 when there are more). */
+ULONG ExpSummarizePoolTags(PDRIVER_OBJECT Driver, IRPSIM_POOL_TAG_USAGE *Tags, ULONG Max);
 /* TRUE if P is the start of a live pool block. */
 BOOLEAN ExpIsPoolBlock(PVOID P, PSIZE_T Size, PULONG Tag);
 

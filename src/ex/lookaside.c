@@ -82,6 +82,10 @@ static PVOID ExpAllocateFromLookaside(PGENERAL_LOOKASIDE L, PVOID ListForEx)
     PSLIST_ENTRY Entry;
 
     ExpCheckLookaside(L, 0xCB);
+    /* Low-resources simulation: fail even when a cached block is free, as
+       Driver Verifier does, so the caller's NULL path runs. */
+    if (VfInjectFailure(VfAllocateLookaside, L->Tag, L->Size, "ExAllocateFrom*LookasideList*"))
+        return NULL;
     KeAcquireSpinLock(&L->IrpSimLock, &OldIrql);
     L->TotalAllocates++;
     Entry = L->ListHead.Next.Next;
@@ -94,7 +98,11 @@ static PVOID ExpAllocateFromLookaside(PGENERAL_LOOKASIDE L, PVOID ListForEx)
     KeReleaseSpinLock(&L->IrpSimLock, OldIrql);
     if (Entry != NULL)
         return Entry;
-    return ExpCallAllocate(L, ListForEx);
+    /* The refill: its pool allocation was decided above (low resources). */
+    VfSuppressInjection();
+    Entry = (PSLIST_ENTRY)ExpCallAllocate(L, ListForEx);
+    VfResumeInjection();
+    return Entry;
 }
 
 static VOID ExpFreeToLookaside(PGENERAL_LOOKASIDE L, PVOID Block, PVOID ListForEx)

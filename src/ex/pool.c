@@ -129,7 +129,8 @@ static BOOLEAN ExpIsPagedType(POOL_TYPE PoolType)
 static VOID ExpCheckAllocation(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PVOID Caller)
 {
     KIRQL Irql = KeGetCurrentIrql();
-    BOOLEAN Verifier = IrpSimpConfig.Verifier;
+    /* The verifier's pool rules can be switched on their own (verifier). */
+    BOOLEAN Verifier = VfRuleEnabled(IRPSIM_VERIFIER_POOL);
     if (Tag == 0)
         VfBugCheck(BAD_POOL_CALLER, 0x9B, (ULONG_PTR)PoolType, NumberOfBytes, (ULONG_PTR)Caller, NULL, NULL, NULL);
     if (ExpIsPagedType(PoolType) && Irql > APC_LEVEL) {
@@ -160,6 +161,12 @@ PVOID ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLE
     PVOID Block;
 
     ExpCheckAllocation(BaseType, NumberOfBytes, Tag, Caller);
+    /* Low-resources simulation: fail as a real shortage would. */
+    if (VfInjectFailure(VfAllocatePool, Tag, NumberOfBytes, "ExAllocatePool*")) {
+        if (Raise)
+            ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
+        return NULL;
+    }
     if (NumberOfBytes <= (SIZE_T)-1 / 2 - PAGE_SIZE) {
         Base = (PCHAR)PalAlignedAlloc(Prefix + NumberOfBytes + EXP_GUARD_BYTES,
                                       Prefix == PAGE_SIZE ? PAGE_SIZE : EXP_ALIGNMENT);
@@ -253,7 +260,7 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
         (!ExpIsPagedType(Header->PoolType) && Irql > DISPATCH_LEVEL)) {
         POOL_TYPE Type = Header->PoolType;
         PalMutexUnlock(&ExpPoolLock);
-        if (IrpSimpConfig.Verifier)
+        if (VfRuleEnabled(IRPSIM_VERIFIER_POOL))
             VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, ExpIsPagedType(Type) ? 0x11 : 0x12, Irql,
                        (ULONG_PTR)Type, (ULONG_PTR)P, NULL, NULL, NULL);
         VfBugCheck(BAD_POOL_CALLER, 0x09, Irql, (ULONG_PTR)Type, (ULONG_PTR)P, NULL, NULL, NULL);
@@ -264,6 +271,21 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
             PalMutexUnlock(&ExpPoolLock);
             VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x51, (ULONG_PTR)P, (ULONG_PTR)((PCHAR)P + Size + i),
                        Size, NULL, NULL, NULL);
+        }
+    }
+    if (VfActiveAny()) {
+        /* An armed timer or queued DPC inside the block (0xC7). The check
+           may bug check, so it runs without the pool lock; then the block
+           is looked up again. */
+        SIZE_T Size = Header->Size;
+        PalMutexUnlock(&ExpPoolLock);
+        VfCheckFreedRange(P, Size);
+        PalMutexLock(&ExpPoolLock);
+        Slot = ExpSetFindLocked(P);
+        if (Slot == (SIZE_T)-1) {
+            /* Another thread freed it meanwhile: a double free. */
+            PalMutexUnlock(&ExpPoolLock);
+            VfBugCheck(BAD_POOL_CALLER, 0x07, 0, (ULONG_PTR)EXP_FREED_MAGIC, (ULONG_PTR)P, NULL, NULL, NULL);
         }
     }
     Active = ExpActiveObjectInRangeLocked(P, Header->Size, &ActiveKind);
@@ -520,6 +542,34 @@ VOID IrpSimQueryPoolTag(ULONG Tag, IRPSIM_POOL_TAG_USAGE *Usage)
         }
     }
     PalMutexUnlock(&ExpPoolLock);
+}
+
+ULONG ExpSummarizePoolTags(PDRIVER_OBJECT Driver, IRPSIM_POOL_TAG_USAGE *Tags, ULONG Max)
+{
+    ULONG Count = 0;
+    PalMutexLock(&ExpPoolLock);
+    for (PLIST_ENTRY Entry = ExpLiveBlocks.Flink; Entry != &ExpLiveBlocks; Entry = Entry->Flink) {
+        PEXP_POOL_HEADER Header = CONTAINING_RECORD(Entry, EXP_POOL_HEADER, ListEntry);
+        ULONG i;
+        if (Driver != NULL && Header->Driver != Driver)
+            continue;
+        for (i = 0; i < Count && i < Max && Tags[i].Tag != Header->Tag; i++)
+            ;
+        if (i == Count) {
+            Count++;
+            if (i >= Max)
+                continue; /* counted, not kept */
+            Tags[i].Tag = Header->Tag;
+            Tags[i].Allocations = 0;
+            Tags[i].Bytes = 0;
+        }
+        if (i < Max) {
+            Tags[i].Allocations++;
+            Tags[i].Bytes += Header->Size;
+        }
+    }
+    PalMutexUnlock(&ExpPoolLock);
+    return Count;
 }
 
 ULONG ExpReportPoolLeaks(PDRIVER_OBJECT Driver, FILE *Stream)

@@ -6,14 +6,58 @@
  * irpsim from jumping through a garbage pointer or corrupting memory (not an
  * IRP, freed IRP, NULL or dead device, no dispatch routine, no stack
  * location left) always run; Driver Verifier's own reports (0xC9/0x10,
- * 0x203, 0x05, 0x23D, 0x23E) run only with IRPSIM_CONFIG.Verifier. The
- * non-fatal ones (0x23D, 0x23E) stop the machine for now; the verifier will
- * turn them into report-and-continue.
+ * 0x203, 0x208, 0x21C, 0x307 before the call; 0x05, 0xC4/0xC5, 0x1510,
+ * 0x23D, 0x23E, 0x225, 0x224, 0x226 after it) go through VfReport, which
+ * applies the rule classes and makes the non-fatal ones report-and-continue.
  */
 #include "iop.h"
 #include "../trace/tracep.h"
 
 #include <stdio.h>
+
+/* Before the IRP moves to Slot (the next location, not yet given its
+   device): 0x208, too few locations left for the target's stack, and
+   0x21C, the caller copied its location without setting a completion
+   routine. */
+static VOID IopCheckForwarding(PIRP Irp, PIO_STACK_LOCATION Slot, PDEVICE_OBJECT DeviceObject, PVOID Caller)
+{
+    static _Thread_local CHAR Rule[400];
+    PIO_STACK_LOCATION Own = Slot + 1;
+
+    if (Irp->CurrentLocation < DeviceObject->StackSize) {
+        snprintf(Rule, sizeof(Rule),
+                 "IRP %p was sent to a device whose stack needs %d stack location(s), but only %d are left. A driver "
+                 "below will find no location of its own (bug check 0x35 when it passes the IRP on).",
+                 (void *)Irp, (int)DeviceObject->StackSize, (int)Irp->CurrentLocation);
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x208, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, Irp, Rule, NULL);
+    }
+    /* Only a driver that has a location of its own can copy it. */
+    if (Irp->CurrentLocation + 1 <= Irp->StackCount && Slot->CompletionRoutine == NULL && Slot->Control == 0 &&
+        Slot->MajorFunction == Own->MajorFunction && Slot->MinorFunction == Own->MinorFunction &&
+        Slot->Flags == Own->Flags && Slot->DeviceObject == Own->DeviceObject && Slot->FileObject == Own->FileObject &&
+        memcmp(&Slot->Parameters, &Own->Parameters, sizeof(Slot->Parameters)) == 0)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x21C, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, Irp, NULL, NULL);
+}
+
+/* After the dispatch routine returned: IRQL (0x05), spin locks
+   (0xC4/0x1510) and critical regions (0xC4/0xC5) as they were. */
+static VOID IopCheckDispatchReturn(PKTHREAD Thread, PDRIVER_DISPATCH Dispatch, PDEVICE_OBJECT DeviceObject, KIRQL Irql,
+                                   KIRQL IrqlAfter, ULONG LocksBefore, SHORT ApcDisableBefore)
+{
+    ULONG Locks = KiHeldSpinLockCount(Thread);
+    if (IrqlAfter != Irql)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x05, (ULONG_PTR)DeviceObject, Irql, IrqlAfter, NULL, NULL,
+                 NULL);
+    if (Locks > LocksBefore)
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_DISPATCH_HOLDS_LOCK, (ULONG_PTR)Dispatch,
+                 (ULONG_PTR)Thread->HeldLocks[Locks - 1].Lock, (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
+    if (Thread->KernelApcDisable != ApcDisableBefore)
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_DISPATCH_APC_DISABLE, (ULONG_PTR)Dispatch,
+                 (ULONG_PTR)(LONG_PTR)Thread->KernelApcDisable, (ULONG_PTR)(LONG_PTR)ApcDisableBefore, NULL, NULL,
+                 NULL);
+}
 
 static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
 {
@@ -32,6 +76,13 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
     KIRQL IrqlAfter;
     BOOLEAN ReportUnmarked = FALSE;
     BOOLEAN ReportMarked = FALSE;
+    BOOLEAN ReportMismatch = FALSE; /* 0x224 */
+    BOOLEAN ReportUntouched = FALSE; /* 0x226 */
+    BOOLEAN EventWasSignalled = FALSE; /* 0x307 */
+    NTSTATUS CompletedStatus = 0;
+    ULONG CompletionsBefore = 0, SendsBefore = 0;
+    ULONG LocksBefore;
+    SHORT ApcDisableBefore;
 
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
     if (Irp == NULL)
@@ -49,13 +100,13 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
                    "IO_TYPE_DEVICE; a deleted device whose last reference is gone looks like this).",
                    "Send only to devices you hold a reference on (IoGetDeviceObjectPointer, "
                    "IoAttachDeviceToDeviceStack's result), and stop using a lower device once it is removed.");
-    if (IopVerifierEnabled()) {
+    {
         PDRIVER_CANCEL CancelRoutine = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST);
         if (Irql > DISPATCH_LEVEL)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, Irql, 0, 0, Irp, NULL, NULL);
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, Irql, 0, 0, Irp, NULL, NULL);
         if (CancelRoutine != NULL)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x203, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
-                       (ULONG_PTR)DeviceObject, Irp, NULL, NULL);
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x203, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+                     (ULONG_PTR)DeviceObject, Irp, NULL, NULL);
     }
 
     /* SEMANTICS 2.1, step by step. */
@@ -64,6 +115,7 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
         VfBugCheck(NO_MORE_IRP_STACK_LOCATIONS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
     Irp->Tail.Overlay.CurrentStackLocation--;
     Slot = Irp->Tail.Overlay.CurrentStackLocation;
+    IopCheckForwarding(Irp, Slot, DeviceObject, Caller);
     Slot->DeviceObject = DeviceObject;
     Location = Irp->CurrentLocation;
     Major = Slot->MajorFunction;
@@ -102,10 +154,22 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
         VfIrpClearLocationsUpTo(Entry->PendingSeen, Location);
         VfIrpClearLocationsUpTo(Entry->ForwardedPending, Location + 1);
         Serial = Entry->Serial;
+        Entry->SendCount++;
+        SendsBefore = Entry->SendCount;
+        CompletionsBefore = Entry->CompletionCount;
+        /* 0x307: a request its builder will wait for, issued with its
+           event already signalled (sampled before anyone can complete it). */
+        if (Location == Entry->StackCount &&
+            (Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
+             Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest) &&
+            Irp->UserEvent != NULL && Irp->UserEvent->Header.IrpSimCookie == KI_OBJECT_COOKIE(&Irp->UserEvent->Header))
+            EventWasSignalled = __atomic_load_n(&Irp->UserEvent->Header.SignalState, __ATOMIC_SEQ_CST) != 0;
     }
     VfIrpUnlock();
 
     TRACE_EVENT(IrpSimTraceIrpCallDriver, Irp, DeviceObject, Location, ((ULONG)Major << 8) | Slot->MinorFunction);
+    LocksBefore = KiHeldSpinLockCount(Thread);
+    ApcDisableBefore = Thread->KernelApcDisable;
     Saved = KiEnterDriver(Thread, Driver);
     Status = Dispatch(DeviceObject, Irp);
     KiLeaveDriver(Thread, Saved);
@@ -126,24 +190,69 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
         if (!Marked && Status == STATUS_PENDING && !Forwarded && Entry->State != VfIrpFreed &&
             !VfIrpTestLocation(Entry->WalkPassed, Location))
             Marked = (Slot->Control & SL_PENDING_RETURNED) != 0; /* set by hand, not by IoMarkIrpPending */
+        /* Completed during the call - by this very driver when no other
+           IoCallDriver came between (a driver below, after a skip, has the
+           same location). */
+        BOOLEAN Completed = Entry->CompletionCount != CompletionsBefore;
         if (Status == STATUS_PENDING)
             VfIrpSetLocation(Entry->ForwardedPending, Location + 1);
         ReportUnmarked = Status == STATUS_PENDING && !Marked && !Forwarded;
         ReportMarked = Status != STATUS_PENDING && Marked;
+        ReportMismatch = Completed && Entry->CompletedAtLocation == Location && Entry->CompletedAtSend == SendsBefore &&
+                         Status != STATUS_PENDING && Status != Entry->CompletedStatus;
+        CompletedStatus = Entry->CompletedStatus;
+        ReportUntouched = Status != STATUS_PENDING && !Marked && !Completed && Entry->SendCount == SendsBefore &&
+                          Entry->State != VfIrpFreed;
     }
     VfIrpUnlock();
 
-    if (IopVerifierEnabled()) {
-        if (IrqlAfter != Irql)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x05, (ULONG_PTR)DeviceObject, Irql, IrqlAfter, NULL,
-                       NULL, NULL);
-        if (ReportUnmarked)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23D, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
-                       (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
-        if (ReportMarked)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23E, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
-                       (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
+    /* Reported as the driver's own doing (the report names it), as the
+       kernel does for a DPC routine. */
+    Saved = KiEnterDriver(Thread, Driver);
+    IopCheckDispatchReturn(Thread, Dispatch, DeviceObject, Irql, IrqlAfter, LocksBefore, ApcDisableBefore);
+    if (ReportUnmarked) {
+        snprintf(Rule, sizeof(Rule),
+                 "Dispatch routine %p returned STATUS_PENDING for IRP %p (stack location %ld) without calling "
+                 "IoMarkIrpPending. The caller now waits, but completion decides from the pending bit whether to "
+                 "wake it: if the IRP is completed with an error, the waiter is never woken (a hang).",
+                 (void *)Dispatch, (void *)Irp, (long)Location);
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23D, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, NULL, Rule, NULL);
     }
+    if (ReportMarked) {
+        snprintf(Rule, sizeof(Rule),
+                 "Dispatch routine %p called IoMarkIrpPending on IRP %p (stack location %ld) but returned 0x%08X, not "
+                 "STATUS_PENDING. The caller uses the returned status and does not wait, while completion still "
+                 "writes the result and signals the event as for a pended request - possibly after the caller's "
+                 "stack frame (its IO_STATUS_BLOCK, its event) is gone.",
+                 (void *)Dispatch, (void *)Irp, (long)Location, (unsigned)Status);
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23E, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, NULL, Rule, NULL);
+    }
+    if ((ULONG)Status == 0xFFFFFFFFu)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x225, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
+    if (ReportMismatch) {
+        snprintf(Rule, sizeof(Rule),
+                 "Dispatch routine %p completed IRP %p with status 0x%08X but returned 0x%08X. The caller acts on the "
+                 "returned value and the I/O manager reports IoStatus.Status: the two must be the same.",
+                 (void *)Dispatch, (void *)Irp, (unsigned)CompletedStatus, (unsigned)Status);
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x224, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, NULL, Rule, NULL);
+    }
+    if (ReportUntouched) {
+        snprintf(Rule, sizeof(Rule),
+                 "Dispatch routine %p returned 0x%08X for IRP %p without completing it, passing it down or marking it "
+                 "pending. Nobody will complete it now, and the caller believes it finished with that status (or the "
+                 "routine queued it and forgot IoMarkIrpPending + STATUS_PENDING).",
+                 (void *)Dispatch, (unsigned)Status, (void *)Irp);
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x226, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, NULL, Rule, NULL);
+    }
+    KiLeaveDriver(Thread, Saved);
+    if (EventWasSignalled && Status == STATUS_PENDING)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x307, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+                 (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
     return Status;
 }
 

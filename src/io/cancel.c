@@ -64,7 +64,9 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
     PDRIVER_CANCEL Routine;
     VF_IRP_ENTRY Entry;
     KIRQL OldIrql;
+    ULONG LocksBefore;
 
+    VfCheckIrql("IoCancelIrp", DISPATCH_LEVEL);
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
     if (VfIrpQuery(Irp, &Entry) && Entry.State == VfIrpFreed) {
         /* Completed with its cancel routine still set, then freed: what
@@ -76,6 +78,7 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
                             (ULONG_PTR)Caller, 0);
     }
 
+    LocksBefore = KiHeldSpinLockCount(Thread);
     IoAcquireCancelSpinLock(&OldIrql);
     __atomic_store_n(&Irp->Cancel, TRUE, __ATOMIC_SEQ_CST);
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_INTERLOCKED, &Irp->CancelRoutine);
@@ -106,6 +109,17 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
     /* The IRP may be gone now: only the thread's own state is looked at. */
     if (KiThreadHoldsSpinLock(Thread, &IopCancelSpinLock))
         VfBugCheck(DRIVER_RETURNED_HOLDING_CANCEL_LOCK, (ULONG_PTR)Irp, (ULONG_PTR)Routine, 0, 0, Irp, NULL, NULL);
+    /* Back at the IRQL IoCancelIrp was called at (IoReleaseCancelSpinLock
+       with Irp->CancelIrql), holding no other lock (verifier); reported as
+       the cancel routine's driver's doing. */
+    Saved = KiEnterDriver(Thread, Driver);
+    if (KiHeldSpinLockCount(Thread) > LocksBefore)
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_CANCEL_HOLDS_LOCK, (ULONG_PTR)Routine,
+                 (ULONG_PTR)Thread->HeldLocks[KiHeldSpinLockCount(Thread) - 1].Lock, (ULONG_PTR)Irp, NULL, NULL, NULL);
+    if (Thread->Irql != OldIrql)
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_CANCEL_IRQL, (ULONG_PTR)Routine, OldIrql, Thread->Irql,
+                 NULL, NULL, NULL);
+    KiLeaveDriver(Thread, Saved);
     return TRUE;
 }
 

@@ -90,8 +90,16 @@ static VOID IopCompleteStage2(PIRP Irp, PFILE_OBJECT FileObject, PETHREAD Thread
 
     if (Irp->Flags & IRP_BUFFERED_IO) {
         if ((Irp->Flags & IRP_INPUT_OPERATION) && Status != STATUS_VERIFY_REQUIRED && !NT_ERROR(Status) &&
-            Irp->UserBuffer != NULL && Irp->AssociatedIrp.SystemBuffer != NULL && Irp->IoStatus.Information != 0)
-            memcpy(Irp->UserBuffer, Irp->AssociatedIrp.SystemBuffer, Irp->IoStatus.Information);
+            Irp->UserBuffer != NULL && Irp->AssociatedIrp.SystemBuffer != NULL && Irp->IoStatus.Information != 0) {
+            /* After a 0xC9/0x312 report (Information beyond the buffer) copy
+               only what fits: Windows would overrun the caller's buffer. */
+            VF_IRP_ENTRY Entry;
+            ULONG_PTR Length = Irp->IoStatus.Information;
+            if (VfIrpQuery(Irp, &Entry) && Entry.BufferedCopyLimit != 0 && Length > Entry.BufferedCopyLimit - 1)
+                Length = Entry.BufferedCopyLimit - 1;
+            if (Length != 0)
+                memcpy(Irp->UserBuffer, Irp->AssociatedIrp.SystemBuffer, Length);
+        }
         if ((Irp->Flags & IRP_DEALLOCATE_BUFFER) && Irp->AssociatedIrp.SystemBuffer != NULL) {
             ExFreePool(Irp->AssociatedIrp.SystemBuffer);
             Irp->AssociatedIrp.SystemBuffer = NULL;
@@ -210,7 +218,62 @@ static VOID IopSetStage2Pending(PIRP Irp, BOOLEAN Apc)
     VfIrpUnlock();
 }
 
-static VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETHREAD Thread, BOOLEAN Cancelled)
+/* The last completion routine the walk called (for the report on a
+   driver-made IRP whose completion ran past its creator). */
+typedef struct _IOP_LAST_ROUTINE {
+    PIO_COMPLETION_ROUTINE Routine; /* NULL: none was called */
+    NTSTATUS Result;
+    LONG Location;
+} IOP_LAST_ROUTINE;
+
+/* Explains bug check 0x0A for an IRP with no thread whose walk ran to the
+   end: which of the three ways its creator let that happen. */
+DECLSPEC_NORETURN static VOID IopReportOrphanCompletion(PIRP Irp, const IOP_LAST_ROUTINE *Last)
+{
+    static _Thread_local CHAR Rule[1024];
+    VF_IRP_ENTRY Entry;
+    CHAR Driver[128];
+    CHAR How[400];
+    LONG Originator;
+
+    Entry.Origin = IrpSimIrpOriginUnknown;
+    Entry.Driver = NULL;
+    Entry.CompletedAtLocation = 0;
+    Entry.StackCount = Irp->StackCount;
+    (void)VfIrpQuery(Irp, &Entry);
+    IopFormatDriverName(Entry.Driver, Driver, sizeof(Driver));
+    Originator = Entry.StackCount + 1;
+    if (Entry.CompletedAtLocation == Originator)
+        snprintf(How, sizeof(How),
+                 "Its creator called IoCompleteRequest on it itself (from its own position above the stack, "
+                 "location %ld), which is only legal to finish an IRP whose walk a completion routine stopped.",
+                 (long)Originator);
+    else if (Last->Routine != NULL && Last->Location == Originator)
+        snprintf(How, sizeof(How),
+                 "The creator's completion routine %p (in the location above the stack, %ld) returned 0x%08X instead "
+                 "of STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager went on to finish the IRP for its owner.",
+                 (void *)Last->Routine, (long)Originator, (unsigned)Last->Result);
+    else
+        snprintf(How, sizeof(How),
+                 "No completion routine was set in the location above the stack (location %ld) when it was sent "
+                 "(IoSetCompletionRoutine on the next location before IoCallDriver), so no routine returned "
+                 "STATUS_MORE_PROCESSING_REQUIRED to take the IRP back.",
+                 (long)Originator);
+    snprintf(Rule, sizeof(Rule),
+             "IRP %p (allocated with %s by %s) was sent without a thread, so its creator is its only owner. "
+             "Completion walked every stack location and then went on to hand the IRP to its owner - the thread that "
+             "requested it (Tail.Overlay.Thread) - and that owner does not exist: the pointer is NULL. %s Windows "
+             "queues the completion APC to the NULL thread here and crashes.",
+             (void *)Irp, VfIrpOriginName(Entry.Origin), Driver, How);
+    VfBugCheck(IRQL_NOT_LESS_OR_EQUAL, 0, DISPATCH_LEVEL, 0, (ULONG_PTR)IofCompleteRequest, Irp, Rule,
+               "Before sending an IRP you allocated, set a completion routine with all three invoke flags "
+               "(SDV rule IoAllocateForward); in it, free the IRP (IoFreeIrp) or keep it, and return "
+               "STATUS_MORE_PROCESSING_REQUIRED. Never call IoCompleteRequest on an IRP you allocated with "
+               "IoAllocateIrp (IoAllocateComplete).");
+}
+
+static VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETHREAD Thread, BOOLEAN Cancelled,
+                           const IOP_LAST_ROUTINE *Last)
 {
     PFILE_OBJECT FileObject;
 
@@ -238,29 +301,11 @@ static VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETH
 
     FileObject = Irp->Tail.Overlay.OriginalFileObject;
     if (Thread == NULL) {
-        static _Thread_local CHAR Rule[640];
-        VF_IRP_ENTRY Entry;
-        CHAR Driver[128];
         if (Cancelled) {
             IopFreeOrphanIrp(Irp, FileObject, NULL);
             return;
         }
-        Entry.Origin = IrpSimIrpOriginUnknown;
-        Entry.Driver = NULL;
-        (void)VfIrpQuery(Irp, &Entry);
-        IopFormatDriverName(Entry.Driver, Driver, sizeof(Driver));
-        snprintf(Rule, sizeof(Rule),
-                 "IoCompleteRequest ran the stack walk of IRP %p (from %s by %s) to the end, but the IRP has no "
-                 "thread (Tail.Overlay.Thread is NULL), so there is nobody to finish it for. This is an IRP its "
-                 "creator allocated (IoAllocateIrp) whose completion routine did not return "
-                 "STATUS_MORE_PROCESSING_REQUIRED, or that had no completion routine, or that its creator "
-                 "completed itself. Windows queues the completion APC to a NULL thread here and crashes.",
-                 (void *)Irp, VfIrpOriginName(Entry.Origin), Driver);
-        VfBugCheck(IRQL_NOT_LESS_OR_EQUAL, 0, DISPATCH_LEVEL, 0, (ULONG_PTR)IofCompleteRequest, Irp, Rule,
-                   "Before sending an IRP you allocated, set a completion routine with all three invoke flags "
-                   "(SDV rule IoAllocateForward); in it, free the IRP (IoFreeIrp) and return "
-                   "STATUS_MORE_PROCESSING_REQUIRED. Never call IoCompleteRequest on an IRP you allocated with "
-                   "IoAllocateIrp (IoAllocateComplete).");
+        IopReportOrphanCompletion(Irp, Last);
     }
 
     if (KiThreadFromEThread(Thread) == Current && !KeAreAllApcsDisabled()) {
@@ -304,6 +349,62 @@ static BOOLEAN IopAdvance(PIRP Irp, PETHREAD *Thread, BOOLEAN *Cancelled)
     return Finished;
 }
 
+/* 0xC9/0x312: a buffered read or METHOD_BUFFERED control request
+   completed with more bytes than the caller's output buffer holds (the
+   top location keeps the request's lengths until the walk clears it).
+   Stage 2 then copies only what fits. */
+static VOID IopCheckBufferedInformation(PIRP Irp, PVOID Caller)
+{
+    static _Thread_local CHAR Rule[400];
+    PIO_STACK_LOCATION Top;
+    ULONG_PTR Limit;
+    PVF_IRP_ENTRY Entry;
+
+    if (!(Irp->Flags & IRP_BUFFERED_IO) || NT_ERROR(Irp->IoStatus.Status) || Irp->StackCount <= 0 ||
+        Irp->CurrentLocation > Irp->StackCount || Irp->IoStatus.Information == 0)
+        return;
+    Top = (PIO_STACK_LOCATION)(Irp + 1) + (Irp->StackCount - 1);
+    if ((Top->MajorFunction == IRP_MJ_DEVICE_CONTROL || Top->MajorFunction == IRP_MJ_INTERNAL_DEVICE_CONTROL) &&
+        METHOD_FROM_CTL_CODE(Top->Parameters.DeviceIoControl.IoControlCode) == METHOD_BUFFERED)
+        Limit = Top->Parameters.DeviceIoControl.OutputBufferLength;
+    else if (Top->MajorFunction == IRP_MJ_READ)
+        Limit = Top->Parameters.Read.Length;
+    else
+        return;
+    if (Irp->IoStatus.Information <= Limit)
+        return;
+    Entry = VfIrpLockEntry(Irp);
+    if (Entry != NULL)
+        Entry->BufferedCopyLimit = Limit + 1;
+    VfIrpUnlock();
+    snprintf(Rule, sizeof(Rule),
+             "IRP %p (%s) was completed with IoStatus.Information = %llu, but the caller's buffer holds only %llu "
+             "byte(s). The I/O manager copies Information bytes back to the caller: on Windows this overruns the "
+             "caller's buffer.",
+             (void *)Irp, Top->MajorFunction == IRP_MJ_READ ? "a buffered read" : "a METHOD_BUFFERED control request",
+             (unsigned long long)Irp->IoStatus.Information, (unsigned long long)Limit);
+    VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x312, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+             Irp->IoStatus.Information, Irp, Rule, NULL);
+}
+
+/* After a completion routine returned: IRQL (0xC4/0xFA), spin locks
+   (0xC4/0x1511), critical regions (0xC4/0xFB) as they were. */
+static VOID IopCheckCompletionReturn(PKTHREAD Current, PIO_COMPLETION_ROUTINE Routine, PIRP Irp, KIRQL Irql,
+                                     ULONG LocksBefore, SHORT ApcDisableBefore)
+{
+    ULONG Locks = KiHeldSpinLockCount(Current);
+    if (Current->Irql != Irql)
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_COMPLETION_IRQL, (ULONG_PTR)Routine, Irql, Current->Irql,
+                 NULL, NULL, NULL);
+    if (Locks > LocksBefore)
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_COMPLETION_HOLDS_LOCK, (ULONG_PTR)Routine,
+                 (ULONG_PTR)Current->HeldLocks[Locks - 1].Lock, (ULONG_PTR)Irp, NULL, NULL, NULL);
+    if (Current->KernelApcDisable != ApcDisableBefore)
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_COMPLETION_APC_DISABLE, (ULONG_PTR)Routine,
+                 (ULONG_PTR)(LONG_PTR)Current->KernelApcDisable, (ULONG_PTR)(LONG_PTR)ApcDisableBefore, NULL, NULL,
+                 NULL);
+}
+
 static VOID IopClearSlot(PIO_STACK_LOCATION Slot)
 {
     UCHAR Major = Slot->MajorFunction;
@@ -322,6 +423,8 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     ULONGLONG Serial = 0;
     PETHREAD Thread = NULL;
     BOOLEAN Cancelled = FALSE;
+    BOOLEAN NeverSent = FALSE;
+    IOP_LAST_ROUTINE Last = {NULL, 0, 0};
     CHAR StackCount;
 
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
@@ -343,22 +446,28 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     if (Entry != NULL) {
         if (CancelRoutine != NULL)
             Entry->CompletedWithCancelRoutine = CancelRoutine;
+        /* Never given to a driver (0x239): no IoCallDriver since it was made. */
+        NeverSent = Entry->State == VfIrpAllocated && Entry->Device == NULL && Entry->CompletionCount == 0;
         Entry->State = VfIrpCompleting;
         Entry->CompletionCount++;
+        Entry->CompletedAtLocation = Irp->CurrentLocation;
+        Entry->CompletedAtSend = Entry->SendCount;
+        Entry->CompletedStatus = Irp->IoStatus.Status;
         Serial = Entry->Serial;
     }
     VfIrpUnlock();
-    if (IopVerifierEnabled()) {
-        if (CancelRoutine != NULL)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x07, (ULONG_PTR)CancelRoutine, (ULONG_PTR)Irp, 0, Irp,
-                       NULL, NULL);
-        if (Current->Irql > DISPATCH_LEVEL)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x0E, Current->Irql, (ULONG_PTR)Irp, 0, Irp, NULL,
-                       NULL);
-        if (Irp->IoStatus.Status == STATUS_PENDING || (ULONG)Irp->IoStatus.Status == 0xFFFFFFFFu)
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x06, (ULONG)Irp->IoStatus.Status, (ULONG_PTR)Irp, 0,
-                       Irp, NULL, NULL);
-    }
+    if (CancelRoutine != NULL)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x07, (ULONG_PTR)CancelRoutine, (ULONG_PTR)Irp, 0, Irp, NULL,
+                 NULL);
+    if (Current->Irql > DISPATCH_LEVEL)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x0E, Current->Irql, (ULONG_PTR)Irp, 0, Irp, NULL, NULL);
+    if (Irp->IoStatus.Status == STATUS_PENDING || (ULONG)Irp->IoStatus.Status == 0xFFFFFFFFu)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x06, (ULONG)Irp->IoStatus.Status, (ULONG_PTR)Irp, 0, Irp, NULL,
+                 NULL);
+    if (NeverSent)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x239, (ULONG_PTR)__builtin_return_address(0), (ULONG_PTR)Irp,
+                 0, Irp, NULL, NULL);
+    IopCheckBufferedInformation(Irp, __builtin_return_address(0));
     TRACE_EVENT(IrpSimTraceIrpCompleteBegin, Irp, Irp->IoStatus.Status, Irp->IoStatus.Information,
                 Irp->CurrentLocation);
 
@@ -405,11 +514,16 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                     Location == StackCount + 1 ? NULL : Irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
                 PDRIVER_OBJECT Driver = Device != NULL ? Device->DriverObject : Current->CurrentDriver;
                 KIRQL Irql = Current->Irql;
+                ULONG LocksBefore = KiHeldSpinLockCount(Current);
+                SHORT ApcDisableBefore = Current->KernelApcDisable;
                 PDRIVER_OBJECT Saved = KiEnterDriver(Current, Driver);
                 NTSTATUS Result = Routine(Device, Irp, Context);
                 BOOLEAN Freed;
                 KiLeaveDriver(Current, Saved);
                 TRACE_EVENT(IrpSimTraceIrpCompletionRoutine, Irp, Routine, Result, Location);
+                Last.Routine = Routine;
+                Last.Result = Result;
+                Last.Location = Location;
 
                 Entry = VfIrpLockEntry(Irp);
                 Freed = Entry != NULL && Serial != 0 && (Entry->Serial != Serial || Entry->State == VfIrpFreed);
@@ -434,21 +548,19 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                                "A completion routine that frees the IRP must return "
                                "STATUS_MORE_PROCESSING_REQUIRED.");
                 }
-                if (IopVerifierEnabled()) {
-                    if (Current->Irql != Irql)
-                        VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xFA, (ULONG_PTR)Routine, Irql, Current->Irql,
-                                   Irp, "A completion routine returned at a different IRQL than it was called at.",
-                                   "Release every spin lock the routine acquires; lower what it raises.");
-                    if (Pending && Location <= StackCount &&
-                        !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
-                        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Routine, (ULONG_PTR)Irp,
-                                   (ULONG_PTR)Device, Irp, NULL, NULL);
-                }
+                /* Reported as the routine's driver's doing. */
+                Saved = KiEnterDriver(Current, Driver);
+                IopCheckCompletionReturn(Current, Routine, Irp, Irql, LocksBefore, ApcDisableBefore);
+                if (Pending && Location <= StackCount &&
+                    !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
+                    VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Routine, (ULONG_PTR)Irp,
+                             (ULONG_PTR)Device, Irp, NULL, NULL);
+                KiLeaveDriver(Current, Saved);
             }
             Slot++;
             if (IopAdvance(Irp, &Thread, &Cancelled))
                 break;
         }
     }
-    IopPostProcess(Irp, PriorityBoost, Current, Thread, Cancelled);
+    IopPostProcess(Irp, PriorityBoost, Current, Thread, Cancelled, &Last);
 }

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 
 static LIST_ENTRY IopLoadedDrivers = {&IopLoadedDrivers, &IopLoadedDrivers};
+/* Unloaded drivers that left something behind (leaks, pending work): kept
+   alive until shutdown so every report can still name them (verifier). */
+static LIST_ENTRY IopRetiredDrivers = {&IopRetiredDrivers, &IopRetiredDrivers};
 
 static const WCHAR IopRegistryServices[] = L"\\Registry\\Machine\\System\\CurrentControlSet\\Services\\";
 static WCHAR IopHardwareDatabaseBuffer[] = L"\\REGISTRY\\MACHINE\\HARDWARE\\DESCRIPTION\\SYSTEM";
@@ -64,6 +67,7 @@ VOID IopInitializeDrivers(VOID)
     ObpDriverObjectType.DeleteProcedure = IopDeleteDriverObject;
     PalMutexLock(&IopDatabaseLock);
     InitializeListHead(&IopLoadedDrivers);
+    InitializeListHead(&IopRetiredDrivers);
     PalMutexUnlock(&IopDatabaseLock);
 }
 
@@ -189,6 +193,7 @@ static ULONG IopReportUnloadLeaks(PDRIVER_OBJECT Driver, FILE *Stream)
 NTSTATUS IrpSimUnloadDriver(PDRIVER_OBJECT DriverObject)
 {
     PIOP_DRIVER_PRIVATE Private;
+    PVF_UNLOAD_FINDINGS Findings = NULL;
     PKTHREAD Thread;
     BOOLEAN First;
     ULONG Leaks;
@@ -217,6 +222,9 @@ NTSTATUS IrpSimUnloadDriver(PDRIVER_OBJECT DriverObject)
         DriverObject->DriverUnload(DriverObject);
         KiLeaveDriver(Thread, Saved);
         TRACE_EVENT(IrpSimTraceDriverUnloaded, DriverObject, 0, 0, 0);
+        /* What is still pending or left (verifier); reported at the end,
+           once the bookkeeping below is done, because it may bug check. */
+        Findings = VfCollectUnloadFindings(DriverObject);
     }
 
     /* Everything still charged to the driver is a leak now. A driver
@@ -232,17 +240,23 @@ NTSTATUS IrpSimUnloadDriver(PDRIVER_OBJECT DriverObject)
     IrpSimpSetLeakCount(Leaks);
 
     if (First) {
+        BOOLEAN Retain =
+            Leaks != 0 || VfUnloadLeftWork(Findings) || VfActiveSnapshot(DriverObject, FALSE, NULL, 0) != 0;
         PalMutexLock(&IopDatabaseLock);
         if (Private->Loaded) {
             RemoveEntryList(&Private->LoadedListEntry);
             InitializeListHead(&Private->LoadedListEntry);
             Private->Loaded = FALSE;
         }
+        if (Retain)
+            InsertTailList(&IopRetiredDrivers, &Private->LoadedListEntry);
         PalMutexUnlock(&IopDatabaseLock);
         ObpRemoveObjectName(DriverObject);
-        ObDereferenceObject(DriverObject); /* the load reference */
+        if (!Retain)
+            ObDereferenceObject(DriverObject); /* the load reference (else dropped at shutdown) */
     }
     ObDereferenceObject(DriverObject);
+    VfReportUnloadFindings(Findings);
     return First ? STATUS_SUCCESS : STATUS_INVALID_DEVICE_REQUEST;
 }
 
@@ -266,6 +280,19 @@ ULONG IopReportDriverLeaks(FILE *Stream)
 
 VOID IopShutdownDrivers(VOID)
 {
+    for (;;) {
+        PIOP_DRIVER_PRIVATE Retired = NULL;
+        PalMutexLock(&IopDatabaseLock);
+        if (!IsListEmpty(&IopRetiredDrivers)) {
+            PLIST_ENTRY Link = RemoveHeadList(&IopRetiredDrivers);
+            InitializeListHead(Link);
+            Retired = CONTAINING_RECORD(Link, IOP_DRIVER_PRIVATE, LoadedListEntry);
+        }
+        PalMutexUnlock(&IopDatabaseLock);
+        if (Retired == NULL)
+            break;
+        ObDereferenceObject(&Retired->Driver);
+    }
     for (;;) {
         PIOP_DRIVER_PRIVATE Private = NULL;
         PalMutexLock(&IopDatabaseLock);

@@ -27,9 +27,9 @@
 #define IOP_DOE_UNLOAD_PENDING 0x00000001
 #define IOP_DOE_DELETE_PENDING 0x00000002
 
-/* The verifier switch (IRPSIM_CONFIG.Verifier). Non-fatal verifier reports
-   (0x23D, 0x23E, 0x228, ...) are raised through VfBugCheck only when it is
-   on, until the verifier grows report-and-continue. */
+/* The verifier's master switch (IRPSIM_CONFIG.Verifier). Driver Verifier
+   checks go through VfReport (src/verifier/vf.h), which also applies the
+   rule classes and makes non-fatal reports report-and-continue. */
 BOOLEAN IopVerifierEnabled(VOID);
 
 /* ---- the I/O manager's private lock: driver device lists, attachment

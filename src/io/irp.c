@@ -67,6 +67,10 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
     if (StackSize < 0)
         return NULL;
     Size = IoSizeOfIrp(StackSize);
+    /* Low-resources simulation: decided here for every IRP a driver asks
+       for (IoAllocateIrp, IoMakeAssociatedIrp, IoBuild*Request). */
+    if (VfInjectFailure(VfAllocateIrp, IRPSIM_IRP_POOL_TAG, Size, VfIrpOriginName(Origin)))
+        return NULL;
     /* Charged to the I/O manager, not to the driver that asked (see top). */
     Saved = KiEnterDriver(Thread, NULL);
     Irp = (PIRP)ExAllocatePoolWithTag(NonPagedPool, Size, IRPSIM_IRP_POOL_TAG);
@@ -84,6 +88,7 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
 
 PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
+    VfCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
     return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, __builtin_return_address(0));
 }
 
@@ -92,7 +97,18 @@ PIRP NTAPI IoAllocateIrpEx(PDEVICE_OBJECT DeviceObject, CCHAR StackSize, BOOLEAN
     /* The extension Windows may attach (for I/O attribution) is not modelled:
        the IRP is the one IoAllocateIrp makes. */
     UNREFERENCED_PARAMETER(DeviceObject);
+    VfCheckIrql("IoAllocateIrpEx", DISPATCH_LEVEL);
     return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, __builtin_return_address(0));
+}
+
+/* IRPs that must never be reinitialised (IoReuseIrp / IoInitializeIrp:
+   Verifier 0xC9/0x311, SEMANTICS 1.6.6 and 8.6; "Reusing IRPs" names all
+   four builders and IoMakeAssociatedIrp). Added with src/io/build.c. */
+static BOOLEAN IopIsBuiltIrpOrigin(IRPSIM_IRP_ORIGIN Origin)
+{
+    return Origin == IrpSimIrpOriginAssociated || Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
+           Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest ||
+           Origin == IrpSimIrpOriginIoBuildAsynchronousFsdRequest || Origin == IrpSimIrpOriginIoManager;
 }
 
 VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
@@ -103,9 +119,18 @@ VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
     /* A freed entry here is memory pool handed out again, now the driver's. */
     BOOLEAN Ours = Known && Entry.OwnsMemory && Entry.State != VfIrpFreed;
 
-    if (Ours && IopVerifierEnabled())
-        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
-                   NULL);
+    /* A built IRP is reported as such (0x311) rather than as an
+       IoAllocateIrp IRP (0x20D). Added with src/io/build.c. */
+    /* (Through VfReport, verifier: 0x311 is non-fatal, 0x20D fatal.) */
+    if (Ours && IopIsBuiltIrpOrigin(Entry.Origin))
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                 "IoInitializeIrp was called on an IRP made by IoBuildDeviceIoControlRequest, "
+                 "IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest, IoMakeAssociatedIrp or the I/O "
+                 "manager. Such IRPs must never be reinitialised.",
+                 "Let the I/O manager (or your completion routine, for IoBuildAsynchronousFsdRequest) finish and "
+                 "free the IRP; allocate a new one for the next request.");
+    else if (Ours)
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL, NULL);
     if (StackSize < 0 || PacketSize < IoSizeOfIrp(StackSize)) {
         VfBugCheck(IOP_PAGE_FAULT_BEYOND_END_OF_ALLOCATION, (ULONG_PTR)Irp + PacketSize, 1, (ULONG_PTR)Caller, 0,
                    NULL,
@@ -150,11 +175,57 @@ VOID IopFreeIrp(PIRP Irp)
     IopReleaseIrpMemory(Irp, __builtin_return_address(0));
 }
 
+/* 0xC9/0x20A: the IRP is still with a driver or in a queue. */
+static VOID IopReportFreeInUse(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID Caller)
+{
+    static _Thread_local CHAR Rule[480];
+    CHAR Device[160], Driver[128];
+    IopFormatDeviceName(Entry->Device, Device, sizeof(Device));
+    IopFormatDriverName(Entry->DeviceDriver, Driver, sizeof(Driver));
+    if (Entry->State == VfIrpQueued)
+        snprintf(Rule, sizeof(Rule),
+                 "IoFreeIrp was called on IRP %p while it is still queued by %s (in a cancel-safe queue or a device "
+                 "queue at %s): the queue still links it, and a cancel or the next dequeue would use freed memory.",
+                 (void *)Irp, Driver, Device);
+    else
+        snprintf(Rule, sizeof(Rule),
+                 "IoFreeIrp was called on IRP %p while it is still in use by %s at %s (stack location %d): that driver "
+                 "has not completed it, and will touch it again.",
+                 (void *)Irp, Driver, Device, (int)Entry->Location);
+    VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Caller, (ULONG_PTR)Irp, (ULONG_PTR)Entry->Device,
+             Irp, Rule, NULL);
+}
+
+/* IoFreeIrp on memory the I/O manager did not allocate (SDV IoAllocateFree). */
+static VOID IopReportFreeNotAllocated(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID Caller)
+{
+    static _Thread_local CHAR Rule[480];
+    IRPSIM_IRP_ORIGIN Origin = Entry != NULL ? Entry->Origin : IrpSimIrpOriginUnknown;
+    if (Entry != NULL && Origin == IrpSimIrpOriginDriverInitialized)
+        snprintf(Rule, sizeof(Rule),
+                 "IoFreeIrp was called on IRP %p, which the driver built in its own memory with IoInitializeIrp. "
+                 "IoFreeIrp returns memory to the I/O manager's IRP allocator; this memory belongs to the driver.",
+                 (void *)Irp);
+    else
+        snprintf(Rule, sizeof(Rule),
+                 "IoFreeIrp was called on IRP %p, which did not come from IoAllocateIrp or "
+                 "IoBuildAsynchronousFsdRequest (it comes from %s). Only those IRPs are the caller's to free.",
+                 (void *)Irp,
+                 Entry != NULL ? VfIrpOriginName(Origin) : "memory irpsim never saw initialised as an IRP");
+    VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VF_C9_FREE_NOT_IO_ALLOCATED, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+             (ULONG_PTR)Origin, Irp, Rule,
+             "Free an IRP the way it was made: memory you allocated and initialised with IoInitializeIrp goes back "
+             "with your own free routine (ExFreePoolWithTag); IRPs from IoBuildSynchronousFsdRequest, "
+             "IoBuildDeviceIoControlRequest and IoMakeAssociatedIrp are freed by the I/O manager.");
+}
+
 VOID NTAPI IoFreeIrp(PIRP Irp)
 {
     PVOID Caller = __builtin_return_address(0);
     VF_IRP_ENTRY Entry;
     BOOLEAN Known;
+
+    VfCheckIrql("IoFreeIrp", DISPATCH_LEVEL);
 
     if (Irp == NULL)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, 0, 0, 0, NULL,
@@ -168,10 +239,15 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
                    NULL);
     }
     Known = VfIrpQuery(Irp, &Entry);
-    if (Known && IopVerifierEnabled() && (Entry.State == VfIrpInDriver || Entry.State == VfIrpQueued)) {
-        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
-                   (ULONG_PTR)Entry.Device, Irp, NULL, NULL);
-    }
+    /* (Not "completing": a routine that returns STATUS_MORE_PROCESSING_REQUIRED
+       may let another thread free the IRP before the walk records that.) */
+    if (Known && (Entry.State == VfIrpInDriver || Entry.State == VfIrpQueued))
+        IopReportFreeInUse(Irp, &Entry, Caller);
+    /* IoAllocateFree: memory the driver initialised itself (or irpsim never
+       saw initialised) and associated IRPs are not the caller's to free.
+       (Threaded IRPs were caught above; the I/O manager frees its own.) */
+    if (!Known || !Entry.OwnsMemory || Entry.Origin == IrpSimIrpOriginAssociated)
+        IopReportFreeNotAllocated(Irp, Known ? &Entry : NULL, Caller);
     IopReleaseIrpMemory(Irp, Caller);
 }
 
@@ -186,26 +262,29 @@ VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
 
     IopCheckFreedForUse(Irp, "IoReuseIrp", Caller, TRUE);
     Known = VfIrpQuery(Irp, &Snapshot);
-    if (IopVerifierEnabled()) {
-        if (IopIrpOnThreadList(Irp) ||
-            (Known && (Snapshot.Origin == IrpSimIrpOriginAssociated ||
-                       Snapshot.Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
-                       Snapshot.Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest ||
-                       Snapshot.Origin == IrpSimIrpOriginIoManager)))
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
-                       "IoReuseIrp was called on an IRP made by IoMakeAssociatedIrp, IoBuildSynchronousFsdRequest, "
-                       "IoBuildDeviceIoControlRequest or the I/O manager. Only IRPs from IoAllocateIrp (or memory "
-                       "initialised with IoInitializeIrp) may be reused.",
-                       "Let the I/O manager finish and free such an IRP; allocate a new one for the next request.");
-        if (__atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST) != NULL ||
-            (Known && (Snapshot.State == VfIrpInDriver || Snapshot.State == VfIrpQueued ||
-                       Snapshot.State == VfIrpCompleting)))
-            VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x310, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
-                       "IoReuseIrp was called on an IRP that is still in use (a driver holds it, it is being "
-                       "completed, or a cancel routine is still set).",
-                       "Reuse an IRP only after your completion routine regained it with "
-                       "STATUS_MORE_PROCESSING_REQUIRED.");
+    /* (IopIsBuiltIrpOrigin adds IoBuildAsynchronousFsdRequest to the
+       original list; changed with src/io/build.c.) Both reports are
+       non-fatal (VfReport, verifier). */
+    if (IopIrpOnThreadList(Irp) || (Known && IopIsBuiltIrpOrigin(Snapshot.Origin))) {
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                 "IoReuseIrp was called on an IRP made by IoMakeAssociatedIrp, IoBuildSynchronousFsdRequest, "
+                 "IoBuildDeviceIoControlRequest, IoBuildAsynchronousFsdRequest or the I/O manager. Only IRPs "
+                 "from IoAllocateIrp (or memory initialised with IoInitializeIrp) may be reused.",
+                 "Let the I/O manager finish and free such an IRP; allocate a new one for the next request.");
+        /* Going on after the report: re-initialising the list entry would
+           leave the thread's IRP list pointing at it. */
+        IopDequeueThreadIrp(Irp, Irp->Tail.Overlay.Thread);
     }
+    /* Inside the creator's own completion routine (state Completing) reuse
+       is the documented pattern, as IoFreeIrp is: the routine then returns
+       STATUS_MORE_PROCESSING_REQUIRED and the IRP is the creator's again. */
+    if (__atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST) != NULL ||
+        (Known && (Snapshot.State == VfIrpInDriver || Snapshot.State == VfIrpQueued)))
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x310, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                 "IoReuseIrp was called on an IRP that is still in use (a driver holds it, it is being "
+                 "completed, or a cancel routine is still set).",
+                 "Reuse an IRP only after your completion routine regained it with "
+                 "STATUS_MORE_PROCESSING_REQUIRED.");
     AllocationFlags = Irp->AllocationFlags;
     Size = Known ? Snapshot.Size : Irp->Size;
     IopInitializeIrpFields(Irp, Size, Irp->StackCount);
@@ -220,6 +299,11 @@ VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
         Entry->Disassociated = FALSE;
         Entry->ApcQueued = FALSE;
         Entry->CompletionCount = 0;
+        Entry->SendCount = 0;
+        Entry->CompletedAtLocation = 0;
+        Entry->CompletedAtSend = 0;
+        Entry->CompletedStatus = 0;
+        Entry->BufferedCopyLimit = 0;
         Entry->CompletedWithCancelRoutine = NULL;
         Entry->Device = NULL;
         Entry->DeviceDriver = NULL;
@@ -235,6 +319,7 @@ VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
 PIRP NTAPI IoMakeAssociatedIrp(PIRP Irp, CCHAR StackSize)
 {
     PIRP Associated;
+    VfCheckIrql("IoMakeAssociatedIrp", DISPATCH_LEVEL);
     IopCheckFreedForUse(Irp, "IoMakeAssociatedIrp", __builtin_return_address(0), FALSE);
     Associated = IopAllocateIrp(StackSize, FALSE, IrpSimIrpOriginAssociated, __builtin_return_address(0));
     if (Associated == NULL)

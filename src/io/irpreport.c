@@ -77,7 +77,7 @@ typedef struct _IOP_TEXT {
     SIZE_T Used;
 } IOP_TEXT;
 
-static VOID IopAppend(IOP_TEXT *Text, PCSTR Format, ...) __attribute__((format(printf, 2, 3)));
+static VOID IopAppend(IOP_TEXT *Text, PCSTR Format, ...) IRPSIM_FORMAT_PRINTF(2, 3); /* portability: compiler.h (MinGW) */
 static VOID IopAppend(IOP_TEXT *Text, PCSTR Format, ...)
 {
     va_list Arguments;

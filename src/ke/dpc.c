@@ -27,6 +27,10 @@
 #include "../verifier/vf.h"
 #include "../trace/tracep.h"
 
+/* The driver whose DPC routine each processor is running (dispatcher
+   lock), so an unloading driver's running DPCs can be counted. */
+static PDRIVER_OBJECT KipRunningDpcOwner[MAXIMUM_PROCESSORS];
+
 static const CHAR KipDpcRule[] =
     "A KDPC was used that was never initialised with KeInitializeDpc (or the memory is not a KDPC: freed, copied "
     "by value, or another kind of object).";
@@ -108,6 +112,8 @@ BOOLEAN KiInsertQueueDpcLocked(PKDPC Dpc, PVOID SystemArgument1, PVOID SystemArg
     else
         InsertTailList(&Prcb->DpcListHead, &Dpc->DpcListEntry);
     Prcb->DpcQueueDepth++;
+    /* The verifier's index of queued DPCs (freed pool, unload). */
+    VfActiveInsert(Dpc, VfActiveDpc, (PDRIVER_OBJECT)Dpc->IrpSimOwner, Dpc, (PVOID)Dpc->DeferredRoutine);
     KiSchedDpcActivityLocked(1);
     KiSchedWake(&Prcb->Condition);
     TRACE_EVENT(IrpSimTraceDpcQueued, Dpc, Prcb->Number, TRUE, 0);
@@ -141,6 +147,7 @@ BOOLEAN NTAPI KeRemoveQueueDpc(PRKDPC Dpc)
         PKI_PROCESSOR Prcb = (PKI_PROCESSOR)Dpc->DpcData;
         RemoveEntryList(&Dpc->DpcListEntry);
         Dpc->DpcData = NULL;
+        VfActiveRemove(Dpc);
         Prcb->DpcQueueDepth--;
         KiSchedDpcActivityLocked(-1);
         Removed = TRUE;
@@ -247,11 +254,14 @@ BOOLEAN KiRunDpcQueue(PKI_PROCESSOR Prcb)
         Argument2 = Dpc->SystemArgument2;
         Owner = (PDRIVER_OBJECT)Dpc->IrpSimOwner;
         Dpc->DpcData = NULL; /* before the routine runs: it may queue itself again */
+        VfActiveRemove(Dpc);
+        KipRunningDpcOwner[Prcb->Number % MAXIMUM_PROCESSORS] = Owner;
         KiReleaseDispatcherLock();
 
         KipExecuteDpc(Thread, Dpc, Routine, Context, Argument1, Argument2, Owner);
 
         KiAcquireDispatcherLock();
+        KipRunningDpcOwner[Prcb->Number % MAXIMUM_PROCESSORS] = NULL;
         Prcb->DpcRunning = FALSE;
         KiSchedDpcActivityLocked(-1);
     }
@@ -267,6 +277,7 @@ VOID KiDpcCrashed(PKI_PROCESSOR Prcb)
         Prcb->DpcRunning = FALSE;
         KiSchedDpcActivityLocked(-1);
     }
+    KipRunningDpcOwner[Prcb->Number % MAXIMUM_PROCESSORS] = NULL;
     KiReleaseDispatcherLock();
     KiResetExceptionFrames(NULL); /* the routine's __try frames were jumped over */
     KiReleaseHeldSpinLocks(Thread);
@@ -275,6 +286,18 @@ VOID KiDpcCrashed(PKI_PROCESSOR Prcb)
     Thread->KernelApcDisable = 0;
     Thread->SpecialApcDisable = 0;
     Thread->CurrentDriver = NULL;
+}
+
+ULONG KiCountRunningDpcs(PDRIVER_OBJECT Driver)
+{
+    ULONG Count = 0;
+    KiAcquireDispatcherLock();
+    for (ULONG i = 0; i < MAXIMUM_PROCESSORS; i++) {
+        if (KipRunningDpcOwner[i] != NULL && KipRunningDpcOwner[i] == Driver)
+            Count++;
+    }
+    KiReleaseDispatcherLock();
+    return Count;
 }
 
 /* ---- KeFlushQueuedDpcs ---- */
@@ -324,5 +347,14 @@ VOID NTAPI KeFlushQueuedDpcs(VOID)
         Markers[i].IrpSimTargetSet = TRUE;
         (void)KeInsertQueueDpc(&Markers[i], NULL, NULL);
     }
-    (void)KeWaitForSingleObject(&Flush.Done, Executive, KernelMode, FALSE, NULL);
+    /* The markers live in this frame: a bug check raised on another thread
+       must not unwind this thread out of the wait while they are queued.
+       Hide the catch frame for the wait; it picks the bug check up when the
+       test disarms it (IrpSimEndBugCheckCatch) or at its next wait. */
+    {
+        struct _IRPSIM_BUGCHECK_CATCH *Catch = Thread->BugCheckCatch;
+        Thread->BugCheckCatch = NULL;
+        (void)KeWaitForSingleObject(&Flush.Done, Executive, KernelMode, FALSE, NULL);
+        Thread->BugCheckCatch = Catch;
+    }
 }

@@ -145,6 +145,7 @@ VOID KiResetTimerHeap(VOID)
     /* The timers themselves are not touched: their memory may be gone. A
        stale IrpSimHeapIndex no longer matches the (empty) heap. */
     KiAcquireDispatcherLock();
+    VfActiveReset(VfActiveTimer);
     free(KipTimerHeap);
     KipTimerHeap = NULL;
     KipTimerCount = 0;
@@ -200,6 +201,9 @@ VOID KiExpireTimersLocked(ULONGLONG Now)
         PKTIMER Timer = KipTimerHeap[0];
         (void)KiRemoveTimerLocked(Timer);
         KipExpireTimerLocked(Timer, Now);
+        /* A one-shot timer is no longer set (the verifier's index). */
+        if (Timer->Header.Type != KI_WAIT_TIMER_TYPE && !KipTimerInsertedLocked(Timer))
+            VfActiveRemove(Timer);
     }
 }
 
@@ -254,6 +258,7 @@ BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PK
     ULONGLONG Due;
     ULONGLONG Now;
 
+    VfCheckIrql("KeSetTimerEx", DISPATCH_LEVEL);
     KipCheckTimer(Timer);
     if (Dpc != NULL && Dpc->IrpSimCookie != KI_OBJECT_COOKIE(Dpc))
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, KI_VF_UNINITIALIZED, (ULONG_PTR)Dpc, Dpc->Type,
@@ -278,6 +283,15 @@ BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PK
         KipExpireTimerLocked(Timer, Now); /* due in the past: expires at once */
     else
         KiInsertTimerLocked(Timer);
+    /* The verifier's index of set timers, charged to the driver that set
+       it (or, from irpsim's own code, to its DPC's driver). */
+    if (KipTimerInsertedLocked(Timer))
+        VfActiveInsert(Timer, VfActiveTimer,
+                       Thread->CurrentDriver != NULL || Dpc == NULL ? Thread->CurrentDriver
+                                                                    : (PDRIVER_OBJECT)Dpc->IrpSimOwner,
+                       Dpc, Dpc != NULL ? (PVOID)Dpc->DeferredRoutine : NULL);
+    else
+        VfActiveRemove(Timer);
     KiReleaseDispatcherLock();
     TRACE_EVENT(IrpSimTraceTimerSet, Timer, Due, Period, 0);
     return WasSet;
@@ -286,9 +300,12 @@ BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PK
 BOOLEAN NTAPI KeCancelTimer(PKTIMER Timer)
 {
     BOOLEAN WasSet;
+    VfCheckIrql("KeCancelTimer", DISPATCH_LEVEL);
     KipCheckTimer(Timer);
     KiAcquireDispatcherLock();
     WasSet = KiRemoveTimerLocked(Timer);
+    if (WasSet)
+        VfActiveRemove(Timer);
     KiReleaseDispatcherLock();
     TRACE_EVENT(IrpSimTraceTimerCancelled, Timer, WasSet, 0, 0);
     return WasSet;

@@ -49,11 +49,17 @@ PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBu
     PMDL Mdl;
 
     (void)ChargeQuota; /* reserved for the system; drivers pass FALSE */
+    VfCheckIrql("IoAllocateMdl", DISPATCH_LEVEL);
     if (Length > MI_MAXIMUM_MDL_LENGTH)
         return NULL;
     Pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(VirtualAddress, Length);
     Size = sizeof(MDL) + (SIZE_T)(Pages > MI_FIXED_MDL_PAGES ? Pages : MI_FIXED_MDL_PAGES) * sizeof(PFN_NUMBER);
+    /* Low-resources simulation: one decision for the MDL, none for its pool block. */
+    if (VfInjectFailure(VfAllocateMdl, MI_MDL_POOL_TAG, Size, "IoAllocateMdl"))
+        return NULL;
+    VfSuppressInjection();
     Mdl = (PMDL)ExpAllocatePool(NonPagedPool, Size, MI_MDL_POOL_TAG, TRUE, Caller);
+    VfResumeInjection();
     if (Mdl == NULL)
         return NULL;
     MmInitializeMdl(Mdl, VirtualAddress, Length);

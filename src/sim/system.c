@@ -47,9 +47,7 @@ static VOID IrpSimpApplyEnvironment(PIRPSIM_CONFIG Config)
         else if (strcmp(Value, "real") == 0)
             Config->ClockMode = IrpSimClockReal;
     }
-    Value = PalGetEnvironment("IRPSIM_VERIFIER");
-    if (Value != NULL)
-        Config->Verifier = strcmp(Value, "0") != 0 && strcmp(Value, "off") != 0;
+    /* IRPSIM_VERIFIER (0, 1 or a list of rule classes) is read by VfInitialize. */
     Value = PalGetEnvironment("IRPSIM_PROCESSORS");
     if (Value != NULL) {
         long Count = strtol(Value, NULL, 10);
@@ -81,6 +79,7 @@ NTSTATUS IrpSimInitialize(const IRPSIM_CONFIG *Config)
     if (Effective.ProcessorCount > MAXIMUM_PROCESSORS)
         return STATUS_INVALID_PARAMETER;
     IrpSimpApplyEnvironment(&Effective);
+    VfInitialize(&Effective); /* verifier settings and environment, before anything can report */
     IrpSimpConfig = Effective;
 
     TraceInitialize();
@@ -193,6 +192,7 @@ VOID IrpSimShutdown(VOID)
     KiResetThreadAfterBugCheck(KiGetCurrentThread(), PASSIVE_LEVEL);
 
     ObpCloseAllHandles();
+    VfSetShutdownPhase(TRUE); /* what unloading leaves is reported, not raised */
     Leaks = IrpSimpUnloadRemainingDrivers();
     {
         /* What drivers without an unload routine still hold is not a leak:
@@ -213,11 +213,14 @@ VOID IrpSimShutdown(VOID)
             }
             Leaks += Total - Retained;
         }
+        /* Timers and DPCs still active, verifier reports, injected failures. */
+        Leaks += VfWriteShutdownSummary(stderr, Remaining.Drivers, Remaining.Count);
         IrpSimpReleaseDrivers(&Remaining);
     }
     IrpSimpLastLeakCount = Leaks;
 
     __atomic_store_n(&IrpSimpInitialized, 0, __ATOMIC_SEQ_CST);
+    VfShutdown(); /* teardown frees what is left without checking it */
     IopShutdownSystem();
     ExpShutdownWorkers();
     KiShutdownSystem();

@@ -115,7 +115,8 @@ static const VF_CODE_TEXT VfpCodes[] = {
      {"type of violation", "see below", "see below", "see below"},
      "The I/O verifier detected a violation of the IRP rules.", "See the rule for this violation type."},
     {DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, "DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS",
-     {"memory referenced", "operation (0 read, 1 write)", "address", "reserved"},
+     {"memory referenced (irpsim: the first pending object)", "operation (0 read, 1 write)",
+      "address (irpsim: its routine)", "reserved (irpsim: number of pending operations)"},
      "A driver unloaded while it still had work pending: timers armed, DPCs queued, work items queued, IRPs "
      "outstanding or threads running.",
      "In DriverUnload cancel timers, flush DPCs, wait for work items and threads, and complete every IRP first."},
@@ -167,6 +168,9 @@ static const VF_CODE_TEXT VfpCodes[] = {
      {"expression text (PCSTR)", "source file (PCSTR)", "line", "message (PCSTR) or 0"},
      "An ASSERT in driver code failed (a checked build would break into the debugger here).",
      "Find out why the asserted condition is false at this point."},
+    {VF_DRIVER_VIOLATION, "DRIVER_VIOLATION",
+     {"type of violation", "see below", "see below", "see below"},
+     "A driver called a routine at an IRQL the routine does not allow.", "See the rule for this violation type."},
     {IRPSIM_INVALID_USE, "IRPSIM_INVALID_USE",
      {"reason (PCSTR)", "reserved", "reserved", "reserved"},
      "irpsim's control API was used incorrectly (for example before IrpSimInitialize).",
@@ -245,9 +249,47 @@ static const VF_SUBCODE_TEXT VfpSubCodes[] = {
     {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x51, {"allocation base", "overrun address", "size"},
      "A pool block was written past its end (detected when it was freed).",
      "Check the size computation and every write into the buffer."},
-    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, {"driver name", "0", "outstanding allocations"},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, {"driver name (PCSTR)", "outstanding bytes", "outstanding allocations"},
      "A driver unloaded with pool allocations still outstanding.",
      "Free everything you allocated before DriverUnload returns (the report lists each block and its tag)."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_DISPATCH_APC_DISABLE, {"dispatch routine", "APC disable count now",
+     "APC disable count before"},
+     "A dispatch routine returned with the thread's APC-disable count changed: it entered a critical region (or "
+     "acquired a fast mutex, a resource, a kernel mutex) and did not leave it.",
+     "Pair every KeEnterCriticalRegion / acquire with its KeLeaveCriticalRegion / release on every path out of the "
+     "routine."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_COMPLETION_APC_DISABLE, {"completion routine", "APC disable count now",
+     "APC disable count before"},
+     "A completion routine returned with the thread's APC-disable count changed (a critical region entered and "
+     "not left).",
+     "Completion routines run at DISPATCH_LEVEL or below in any thread: do not enter critical regions or acquire "
+     "mutexes in them; balance every enter with a leave."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_DISPATCH_HOLDS_LOCK, {"dispatch routine", "spin lock", "device object"},
+     "A dispatch routine returned while still holding a spin lock it acquired (irpsim check). Every other user of "
+     "the lock now spins forever.",
+     "Release every spin lock the routine acquires (KeReleaseSpinLock / KeReleaseSpinLockFromDpcLevel) on every path "
+     "before it returns, and never return from it with a lock held."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_COMPLETION_HOLDS_LOCK, {"completion routine", "spin lock", "IRP"},
+     "A completion routine returned while still holding a spin lock it acquired (irpsim check). The rest of the "
+     "completion, and every other user of the lock, runs with it held.",
+     "Release every spin lock the completion routine acquires before it returns."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_CANCEL_IRQL, {"cancel routine", "IRQL expected", "IRQL after"},
+     "A cancel routine returned at a different IRQL than IoCancelIrp was called at (irpsim check). The cancel "
+     "routine must release the cancel spin lock with IoReleaseCancelSpinLock(Irp->CancelIrql), which restores it.",
+     "Release the cancel spin lock with exactly Irp->CancelIrql, and lower anything else the routine raised."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_CANCEL_HOLDS_LOCK, {"cancel routine", "spin lock", "IRP"},
+     "A cancel routine returned while still holding a spin lock (other than the cancel spin lock) it acquired "
+     "(irpsim check).",
+     "Release the queue lock the cancel routine takes before completing the IRP and returning."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_UNLOAD_REFERENCED_WORK, {"driver name (PCSTR)", "I/O work items",
+     "IoCreateSystemThread threads"},
+     "A driver returned from DriverUnload while work that holds a reference on it was still queued or running "
+     "(irpsim warning).",
+     "Wait in DriverUnload until work items have run and threads have ended."},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_UNLOAD_LEAKS, {"driver name (PCSTR)", "devices not deleted",
+     "IRPs and MDLs not freed"},
+     "A driver unloaded leaving device objects, IRPs or MDLs behind (irpsim check).",
+     "Delete every device and free every IRP and MDL before DriverUnload returns."},
     {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x70, {"IRQL", "MDL", "access mode"},
      "MmProbeAndLockPages was called above DISPATCH_LEVEL.", "Probe and lock at DISPATCH_LEVEL or below."},
     {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x76, {"MDL", "pages", "0"},
@@ -358,6 +400,18 @@ static const VF_SUBCODE_TEXT VfpSubCodes[] = {
     {DRIVER_VERIFIER_DETECTED_VIOLATION, 0x135, {"IRP", "allowed milliseconds", "0"},
      "A cancelled IRP was not completed within the expected time.",
      "A cancel routine (or the path that sees Irp->Cancel) must complete the IRP promptly."},
+    /* 0xC7 TIMER_OR_DPC_INVALID */
+    {TIMER_OR_DPC_INVALID, VF_C7_TIMER, {"timer", "start of the memory freed", "end of the memory freed"},
+     "Memory was freed while it still contained a set (armed) kernel timer.",
+     "KeCancelTimer before freeing the memory that holds the KTIMER."},
+    {TIMER_OR_DPC_INVALID, VF_C7_DPC, {"DPC", "start of the memory freed", "end of the memory freed"},
+     "Memory was freed while it still contained a queued DPC.",
+     "KeRemoveQueueDpc or KeFlushQueuedDpcs before freeing the memory that holds the KDPC."},
+    /* 0x121 DRIVER_VIOLATION */
+    {VF_DRIVER_VIOLATION, VF_DRIVER_VIOLATION_IRQL_TOO_HIGH, {"current IRQL", "highest IRQL allowed",
+     "routine name (PCSTR) (irpsim; reserved on Windows)"},
+     "A driver called a routine at an IRQL above the highest one the routine can be called at.",
+     "Call the routine at the IRQL its documentation allows (defer PASSIVE_LEVEL work to a work item)."},
     /* 0xC9 DRIVER_VERIFIER_IOMANAGER_VIOLATION */
     {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, {"IRP", "0", "0"},
      "IoFreeIrp was called on an object that is not an IRP.", "Pass IoFreeIrp only IRPs you allocated."},
@@ -380,6 +434,12 @@ static const VF_SUBCODE_TEXT VfpSubCodes[] = {
      "that routine on a completed (possibly freed) IRP.",
      "Clear the cancel routine with IoSetCancelRoutine(Irp, NULL) and check the result before completing: NULL "
      "means the cancel routine owns the IRP now. IO_CSQ does this for you."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x08, {"device object", "major function", "exception code"},
+     "IoBuildAsynchronousFsdRequest (or IoBuildSynchronousFsdRequest) was given a buffer it cannot use.",
+     "Pass a valid, resident buffer and check the result for NULL."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x09, {"device object", "I/O control code", "exception code"},
+     "IoBuildDeviceIoControlRequest was given a buffer it cannot use.",
+     "Pass a valid, resident buffer and check the result for NULL."},
     {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x0E, {"IRQL", "IRP", "0"},
      "IoCompleteRequest was called above DISPATCH_LEVEL.", "Complete IRPs at DISPATCH_LEVEL or below."},
     {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, {"IRQL", "0", "0"}, "IoCallDriver was called above DISPATCH_LEVEL.",
@@ -410,6 +470,43 @@ static const VF_SUBCODE_TEXT VfpSubCodes[] = {
     {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23E, {"code address", "IRP", "device object"},
      "A dispatch routine marked the IRP pending but did not return STATUS_PENDING.",
      "Once IoMarkIrpPending was called, return STATUS_PENDING even if the IRP is already complete."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x208, {"code address", "IRP", "device object"},
+     "An IRP was sent to a device whose stack needs more stack locations than the IRP has left.",
+     "Allocate the IRP with the target's DeviceObject->StackSize locations (plus one if you need your own), and send "
+     "it to the top of the stack it was sized for."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x21C, {"code address", "IRP", "device object"},
+     "A driver copied its stack location to the next one (IoCopyCurrentIrpStackLocationToNext) but set no completion "
+     "routine before IoCallDriver. Copying only costs time then (warning).",
+     "Without a completion routine use IoSkipCurrentIrpStackLocation; copy only when you set one."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x225, {"dispatch routine", "IRP", "device object"},
+     "A dispatch routine returned 0xFFFFFFFF, which looks like an uninitialised status variable.",
+     "Initialise the status variable and return the status the IRP was completed with."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x239, {"code address", "IRP", "0"},
+     "IoCompleteRequest was called on an IRP that was never sent to a driver with IoCallDriver (warning): its "
+     "creator completed it.",
+     "An IRP you allocated goes back with IoFreeIrp, not IoCompleteRequest; complete only IRPs a dispatch routine "
+     "received."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x307, {"code address", "IRP", "device object"},
+     "A request built with IoBuildSynchronousFsdRequest / IoBuildDeviceIoControlRequest was sent with an event that "
+     "was already signalled, and IoCallDriver returned STATUS_PENDING. The caller's wait returns at once, and it "
+     "unwinds (its IO_STATUS_BLOCK and event are on its stack) while the I/O is still in flight.",
+     "Initialise the event non-signalled (KeInitializeEvent(&Event, NotificationEvent, FALSE)) for every request, or "
+     "KeClearEvent before reusing it."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x310, {"code address", "IRP", "0"},
+     "An IRP was reinitialised (IoReuseIrp) while it is still in use.",
+     "Reuse an IRP only after your completion routine regained it with STATUS_MORE_PROCESSING_REQUIRED."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, {"code address", "IRP", "0"},
+     "An IRP made by IoMakeAssociatedIrp, an IoBuild*Request routine or the I/O manager was reinitialised.",
+     "Let the I/O manager finish and free such an IRP; allocate a new one for the next request."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x312, {"code address", "IRP", "IoStatus.Information"},
+     "A buffered request was completed with IoStatus.Information larger than the caller's output buffer.",
+     "Set Information to the number of bytes actually written, never more than the output buffer length "
+     "(OutputBufferLength / Read.Length)."},
+    {DRIVER_VERIFIER_IOMANAGER_VIOLATION, VF_C9_FREE_NOT_IO_ALLOCATED, {"code address", "IRP",
+     "origin (irpsim IRP origin)"},
+     "IoFreeIrp was called on an IRP the I/O manager did not allocate for the caller (irpsim check, SDV rule "
+     "IoAllocateFree).",
+     "Free with IoFreeIrp only IRPs from IoAllocateIrp or IoBuildAsynchronousFsdRequest."},
     {DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, {"code address", "IRP", "device object"},
      "A completion routine did not propagate the pending state although Irp->PendingReturned was set.",
      "In a completion routine that does not return STATUS_MORE_PROCESSING_REQUIRED, write: "

@@ -75,6 +75,11 @@ typedef struct _VF_IRP_ENTRY {
     PVOID AllocationSite;        /* return address of the allocating call */
     PVOID FreeSite;
     ULONG CompletionCount;       /* IoCompleteRequest calls */
+    ULONG SendCount;             /* IoCallDriver calls (a dispatch routine that forwarded it: 0x226) */
+    CHAR CompletedAtLocation;    /* CurrentLocation at the last IoCompleteRequest (0x224) */
+    ULONG CompletedAtSend;       /* SendCount then: which IoCallDriver's driver completed it (0x224) */
+    NTSTATUS CompletedStatus;    /* IoStatus.Status then (0x224) */
+    ULONG_PTR BufferedCopyLimit; /* 0x312 reported: stage 2 copies at most this - 1 bytes (0 = no limit) */
     PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
     PDRIVER_OBJECT CancelDriver; /* the driver that last set a cancel routine */
     /* Bitmaps by CurrentLocation, cleared for the locations below the

@@ -264,6 +264,9 @@ static void TestReturnValueUnchanged(void **State)
     PDEVICE_OBJECT Device = IoTestCreateDevice(Driver, NULL, CompleteButReturnOther);
     PIRP Irp = IoAllocateIrp(1, FALSE);
     (void)State;
+    /* The driver breaks the 4.1 rule on purpose (Verifier 0xC9/0x224, a
+       verifier test of its own): this test is about the I/O manager. */
+    IrpSimVerifierSetRules(IRPSIM_VERIFIER_ALL & ~IRPSIM_VERIFIER_PENDING);
     IoGetNextIrpStackLocation(Irp)->MajorFunction = IRP_MJ_READ;
     IoSetCompletionRoutine(Irp, OriginatorCompletion, NULL, TRUE, TRUE, TRUE);
     assert_int_equal(PoCallDriver(Device, Irp), STATUS_BUFFER_OVERFLOW);
@@ -284,6 +287,8 @@ static void TestPendingWithoutMark(void **State)
     PDEVICE_OBJECT Device = IoTestCreateDevice(Driver, NULL, PendWithoutMark);
     PIRP Irp = IoAllocateIrp(1, FALSE);
     (void)State;
+    /* A non-fatal report: made a bug check here to catch it. */
+    IrpSimVerifierSetNonFatalAction(IrpSimVerifierStop);
     IoGetNextIrpStackLocation(Irp)->MajorFunction = IRP_MJ_READ;
     IoSetCompletionRoutine(Irp, OriginatorCompletion, NULL, TRUE, TRUE, TRUE);
     irpsim_assert_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IoCallDriver(Device, Irp));
@@ -310,6 +315,8 @@ static void TestMarkedButNotPending(void **State)
     PDEVICE_OBJECT Device = IoTestCreateDevice(Driver, NULL, MarkButReturnSuccess);
     PIRP Irp = IoAllocateIrp(1, FALSE);
     (void)State;
+    /* A non-fatal report: made a bug check here to catch it. */
+    IrpSimVerifierSetNonFatalAction(IrpSimVerifierStop);
     IoGetNextIrpStackLocation(Irp)->MajorFunction = IRP_MJ_READ;
     IoSetCompletionRoutine(Irp, OriginatorCompletion, NULL, TRUE, TRUE, TRUE);
     irpsim_assert_bugcheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IoCallDriver(Device, Irp));

@@ -1,0 +1,266 @@
+/*
+ * irpsim — armed timers and queued DPCs by address, so that freeing pool
+ * that still holds one is caught (bug check 0xC7 TIMER_OR_DPC_INVALID,
+ * P1 0 = timer, 1 = DPC; SEMANTICS.md 9.6, 9.7, 9.10) and an unloading
+ * driver's timers and DPCs can be listed.
+ *
+ * The question ExFreePool asks is "is any armed timer or queued DPC inside
+ * [p, p + size)?". Neither the timer heap (ordered by due time) nor the
+ * DPC queues (in queue order) can answer it without a full scan, so the
+ * kernel also keeps this index, from the places (under the dispatcher lock)
+ * where a timer is armed or disarmed or a DPC queued or dequeued:
+ *
+ *   an open-addressing hash table whose key is the object's page number
+ *   (address >> 12), several objects per page allowed (linear probing
+ *   keeps a page's objects in one run of slots).
+ *
+ * Arming, disarming, queueing, dequeueing: O(1) expected (plus the objects
+ * sharing the page). The range query visits the pages of the block, or the
+ * whole table when that is smaller: O(min(size / 4096, table) + k) for k
+ * objects found — a typical small block is one or two probes, and with
+ * nothing armed or queued (most of the time) the query is one atomic read
+ * and takes no lock. The entries carry what the reports need (owner, DPC,
+ * routine), so nothing here ever reads the objects, which may be freed.
+ *
+ * The index has its own host mutex, taken inside the dispatcher lock and
+ * never the other way round: ExFreePool's query does not take the
+ * dispatcher lock, so it adds no scheduling point to the controlled
+ * scheduler's schedules.
+ */
+#include "vfp.h"
+#include "../platform/pal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VFP_PAGE_SHIFT 12
+#define VFP_TOMBSTONE  ((PVOID)1)
+
+static PAL_MUTEX VfpActiveLock = PAL_MUTEX_INITIALIZER;
+static PVF_ACTIVE_OBJECT VfpSlots; /* VfpActiveLock */
+static ULONG VfpSlotCount;         /* power of two, or 0 */
+static ULONG VfpUsed;              /* live + tombstones */
+static volatile LONG VfpLive;      /* read without the lock for the fast path */
+static volatile LONG VfpTearDown;  /* IrpSimShutdown frees what is left: no checks */
+
+static ULONG VfpHashPage(ULONG_PTR Page, ULONG Count)
+{
+    ULONG64 Key = (ULONG64)Page * 0x9E3779B97F4A7C15ull;
+    return (ULONG)(Key >> 32) & (Count - 1);
+}
+
+static ULONG_PTR VfpPageOf(PVOID Object)
+{
+    return (ULONG_PTR)Object >> VFP_PAGE_SHIFT;
+}
+
+static BOOLEAN VfpIsEntry(const VF_ACTIVE_OBJECT *Slot)
+{
+    return Slot->Object != NULL && Slot->Object != VFP_TOMBSTONE;
+}
+
+static VOID VfpPlaceLocked(const VF_ACTIVE_OBJECT *Entry)
+{
+    ULONG Mask = VfpSlotCount - 1;
+    for (ULONG i = VfpHashPage(VfpPageOf(Entry->Object), VfpSlotCount);; i = (i + 1) & Mask) {
+        if (!VfpIsEntry(&VfpSlots[i])) {
+            if (VfpSlots[i].Object == NULL)
+                VfpUsed++;
+            VfpSlots[i] = *Entry;
+            return;
+        }
+    }
+}
+
+/* Grows (or just clears the tombstones); FALSE if host memory ran out. */
+static BOOLEAN VfpRehashLocked(VOID)
+{
+    PVF_ACTIVE_OBJECT Old = VfpSlots;
+    ULONG OldCount = VfpSlotCount;
+    ULONG Live = (ULONG)__atomic_load_n(&VfpLive, __ATOMIC_RELAXED);
+    ULONG NewCount = OldCount != 0 && (Live + 1) * 4 < OldCount ? OldCount : (OldCount ? OldCount * 2 : 256);
+    PVF_ACTIVE_OBJECT New = (PVF_ACTIVE_OBJECT)calloc(NewCount, sizeof(VF_ACTIVE_OBJECT));
+    if (New == NULL)
+        return FALSE;
+    VfpSlots = New;
+    VfpSlotCount = NewCount;
+    VfpUsed = 0;
+    for (ULONG i = 0; i < OldCount; i++) {
+        if (VfpIsEntry(&Old[i]))
+            VfpPlaceLocked(&Old[i]);
+    }
+    free(Old);
+    return TRUE;
+}
+
+static PVF_ACTIVE_OBJECT VfpFindLocked(PVOID Object)
+{
+    ULONG Mask;
+    if (VfpSlotCount == 0)
+        return NULL;
+    Mask = VfpSlotCount - 1;
+    for (ULONG i = VfpHashPage(VfpPageOf(Object), VfpSlotCount);; i = (i + 1) & Mask) {
+        if (VfpSlots[i].Object == NULL)
+            return NULL;
+        if (VfpSlots[i].Object == Object)
+            return &VfpSlots[i];
+    }
+}
+
+VOID VfActiveInsert(PVOID Object, VF_ACTIVE_KIND Kind, PDRIVER_OBJECT Owner, PKDPC Dpc, PVOID Routine)
+{
+    VF_ACTIVE_OBJECT Entry;
+    PVF_ACTIVE_OBJECT Existing;
+    memset(&Entry, 0, sizeof(Entry));
+    Entry.Object = Object;
+    Entry.Kind = Kind;
+    Entry.Owner = Owner;
+    Entry.Dpc = Dpc;
+    Entry.Routine = Routine;
+    PalMutexLock(&VfpActiveLock);
+    Existing = VfpFindLocked(Object);
+    if (Existing != NULL) {
+        *Existing = Entry;
+    } else if ((VfpUsed + 1) * 2 <= VfpSlotCount || VfpRehashLocked()) {
+        VfpPlaceLocked(&Entry);
+        __atomic_add_fetch(&VfpLive, 1, __ATOMIC_RELAXED);
+    }
+    /* (Out of host memory: the object still works, it is just not checked.) */
+    PalMutexUnlock(&VfpActiveLock);
+}
+
+VOID VfActiveRemove(PVOID Object)
+{
+    PVF_ACTIVE_OBJECT Slot;
+    if (__atomic_load_n(&VfpLive, __ATOMIC_RELAXED) == 0)
+        return;
+    PalMutexLock(&VfpActiveLock);
+    Slot = VfpFindLocked(Object);
+    if (Slot != NULL) {
+        memset(Slot, 0, sizeof(*Slot));
+        Slot->Object = VFP_TOMBSTONE;
+        __atomic_sub_fetch(&VfpLive, 1, __ATOMIC_RELAXED);
+    }
+    PalMutexUnlock(&VfpActiveLock);
+}
+
+VOID VfActiveReset(VF_ACTIVE_KIND Kind)
+{
+    PalMutexLock(&VfpActiveLock);
+    for (ULONG i = 0; i < VfpSlotCount; i++) {
+        if (VfpIsEntry(&VfpSlots[i]) && (Kind == 0 || VfpSlots[i].Kind == Kind)) {
+            VfpSlots[i].Object = VFP_TOMBSTONE;
+            __atomic_sub_fetch(&VfpLive, 1, __ATOMIC_RELAXED);
+        }
+    }
+    PalMutexUnlock(&VfpActiveLock);
+}
+
+VOID VfpStopActiveObjects(BOOLEAN Stop)
+{
+    __atomic_store_n(&VfpTearDown, Stop ? 1 : 0, __ATOMIC_RELAXED);
+}
+
+VOID VfpResetActiveObjects(VOID)
+{
+    PalMutexLock(&VfpActiveLock);
+    free(VfpSlots);
+    VfpSlots = NULL;
+    VfpSlotCount = 0;
+    VfpUsed = 0;
+    __atomic_store_n(&VfpLive, 0, __ATOMIC_RELAXED);
+    PalMutexUnlock(&VfpActiveLock);
+}
+
+/* The first entry whose object starts in [Start, End); lock held. */
+static BOOLEAN VfpFindInRangeLocked(ULONG_PTR Start, ULONG_PTR End, PVF_ACTIVE_OBJECT Found)
+{
+    ULONG_PTR FirstPage = Start >> VFP_PAGE_SHIFT;
+    ULONG_PTR LastPage = (End - 1) >> VFP_PAGE_SHIFT;
+    ULONG Mask;
+
+    if (VfpSlotCount == 0)
+        return FALSE;
+    Mask = VfpSlotCount - 1;
+    if (LastPage - FirstPage >= VfpSlotCount) {
+        /* A block larger than the table: look at every entry instead. */
+        for (ULONG i = 0; i < VfpSlotCount; i++) {
+            ULONG_PTR Address = (ULONG_PTR)VfpSlots[i].Object;
+            if (VfpIsEntry(&VfpSlots[i]) && Address >= Start && Address < End) {
+                *Found = VfpSlots[i];
+                return TRUE;
+            }
+        }
+        return FALSE;
+    }
+    for (ULONG_PTR Page = FirstPage; Page <= LastPage; Page++) {
+        for (ULONG i = VfpHashPage(Page, VfpSlotCount); VfpSlots[i].Object != NULL; i = (i + 1) & Mask) {
+            ULONG_PTR Address = (ULONG_PTR)VfpSlots[i].Object;
+            if (VfpIsEntry(&VfpSlots[i]) && Address >= Start && Address < End) {
+                *Found = VfpSlots[i];
+                return TRUE;
+            }
+        }
+    }
+    return FALSE;
+}
+
+BOOLEAN VfActiveAny(VOID)
+{
+    return __atomic_load_n(&VfpLive, __ATOMIC_RELAXED) != 0 && __atomic_load_n(&VfpTearDown, __ATOMIC_RELAXED) == 0 &&
+           VfRuleEnabled(IRPSIM_VERIFIER_OBJECTS);
+}
+
+VOID VfCheckFreedRange(PVOID Start, SIZE_T Size)
+{
+    static _Thread_local CHAR Rule[400];
+    VF_ACTIVE_OBJECT Found;
+    BOOLEAN Hit;
+    CHAR Owner[128];
+
+    if (Size == 0 || !VfActiveAny())
+        return;
+    PalMutexLock(&VfpActiveLock);
+    Hit = VfpFindInRangeLocked((ULONG_PTR)Start, (ULONG_PTR)Start + Size, &Found);
+    PalMutexUnlock(&VfpActiveLock);
+    if (!Hit)
+        return;
+    VfpDriverName(Found.Owner, Owner, sizeof(Owner));
+    if (Found.Kind == VfActiveTimer) {
+        snprintf(Rule, sizeof(Rule),
+                 "Pool block %p (%zu bytes) was freed while it still contains KTIMER %p, which is set (armed by %s). "
+                 "When it expires the kernel would write into freed memory and queue its DPC from there.",
+                 Start, (size_t)Size, Found.Object, Owner);
+        VfReport(TIMER_OR_DPC_INVALID, VF_C7_TIMER, (ULONG_PTR)Found.Object, (ULONG_PTR)Start, (ULONG_PTR)Start + Size,
+                 NULL, Rule,
+                 "Call KeCancelTimer before freeing the memory that holds the timer (and KeFlushQueuedDpcs if its DPC "
+                 "may be queued or running).");
+    } else {
+        snprintf(
+            Rule, sizeof(Rule),
+            "Pool block %p (%zu bytes) was freed while it still contains KDPC %p, which is queued (its driver: %s). "
+            "When the processor runs it, it would read the routine from freed memory.",
+            Start, (size_t)Size, Found.Object, Owner);
+        VfReport(TIMER_OR_DPC_INVALID, VF_C7_DPC, (ULONG_PTR)Found.Object, (ULONG_PTR)Start, (ULONG_PTR)Start + Size,
+                 NULL, Rule,
+                 "Call KeRemoveQueueDpc (or KeFlushQueuedDpcs, at PASSIVE_LEVEL) before freeing the memory that holds "
+                 "the DPC; cancel any timer that queues it first.");
+    }
+}
+
+ULONG VfActiveSnapshot(PDRIVER_OBJECT Owner, BOOLEAN AnyOwner, PVF_ACTIVE_OBJECT Entries, ULONG Max)
+{
+    ULONG Count = 0;
+    if (__atomic_load_n(&VfpLive, __ATOMIC_RELAXED) == 0)
+        return 0;
+    PalMutexLock(&VfpActiveLock);
+    for (ULONG i = 0; i < VfpSlotCount; i++) {
+        if (!VfpIsEntry(&VfpSlots[i]) || (!AnyOwner && VfpSlots[i].Owner != Owner))
+            continue;
+        if (Count < Max)
+            Entries[Count] = VfpSlots[i];
+        Count++;
+    }
+    PalMutexUnlock(&VfpActiveLock);
+    return Count;
+}

@@ -1,0 +1,29 @@
+/*
+ * A small WDK-style driver for the low-resources simulation (SEMANTICS.md
+ * 10.1): each IOCTL allocates one thing and completes with
+ * STATUS_INSUFFICIENT_RESOURCES when the allocation fails - the path the
+ * simulation exists to reach - and STATUS_SUCCESS otherwise.
+ */
+#ifndef LOWRES_DRIVER_H
+#define LOWRES_DRIVER_H
+
+#include <ntddk.h>
+
+#define LOWRES_TAG       '1tsT' /* shows as "Tst1" */
+#define LOWRES_OTHER_TAG '1htO' /* "Oth1" */
+
+#define LOWRES_IOCTL_POOL           CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define LOWRES_IOCTL_POOL_OTHER_TAG CTL_CODE(FILE_DEVICE_UNKNOWN, 0x901, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define LOWRES_IOCTL_POOL2          CTL_CODE(FILE_DEVICE_UNKNOWN, 0x902, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define LOWRES_IOCTL_IRP            CTL_CODE(FILE_DEVICE_UNKNOWN, 0x903, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define LOWRES_IOCTL_MDL            CTL_CODE(FILE_DEVICE_UNKNOWN, 0x904, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define LOWRES_IOCTL_WORKITEM       CTL_CODE(FILE_DEVICE_UNKNOWN, 0x905, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define LOWRES_IOCTL_LOOKASIDE      CTL_CODE(FILE_DEVICE_UNKNOWN, 0x906, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define LOWRES_IOCTL_POOL_RAISE     CTL_CODE(FILE_DEVICE_UNKNOWN, 0x907, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+extern PDEVICE_OBJECT LowResDevice;
+extern BOOLEAN LowResAllocateInDriverEntry; /* DriverEntry allocates its context from pool */
+
+DRIVER_INITIALIZE LowResDriverEntry;
+
+#endif
