@@ -85,6 +85,7 @@ static void KipClockMain(void *Context)
 NTSTATUS KiStartClock(BOOLEAN AutoAdvance)
 {
     PPAL_THREAD Thread;
+    if (KiSchedControlled()) return STATUS_SUCCESS; /* schedule exploration: its scheduler expires timers */
     KiAcquireDispatcherLock();
     if (!KipClockConditionReady) {
         PalCondInitialize(&KipClockCondition);

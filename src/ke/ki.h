@@ -270,6 +270,10 @@ BOOLEAN KiSchedIsIdleLocked(LONG RunnableAllowed);
 /* Waits (no lock held) until no thread but Self is runnable and no DPC is
    queued or running. */
 VOID KiSchedWaitForIdle(PKTHREAD Self);
+/* TRUE while the controlled scheduler of a schedule exploration runs the
+   machine (src/ke/explore.h): one simulated thread at a time, virtual time
+   kept by the scheduler itself. */
+BOOLEAN KiSchedControlled(VOID);
 VOID KiSchedInitialize(IRPSIM_CLOCK_MODE ClockMode);
 VOID KiSchedShutdown(VOID);
 /* The clock source. */

@@ -2,14 +2,21 @@
  * irpsim — the scheduler boundary.
  *
  * Every blocking, waking, spinning, host-thread and clock-reading operation
- * in irpsim goes through this file, so that a controlled, deterministic
- * scheduler can later take over without touching the rest.
+ * in irpsim goes through this file, so that the controlled scheduler can
+ * take over without touching the rest.
  *
- * Free mode (the only mode today): one host mutex, the dispatcher lock,
- * protects dispatcher-object state, wait lists, thread wait state, the
+ * Free mode (what every ordinary test uses): one host mutex, the dispatcher
+ * lock, protects dispatcher-object state, wait lists, thread wait state, the
  * timer heap and the DPC queues; each waiting thread sleeps on its own host
- * condition variable. KiSchedulingPoint is the hook for the controlled mode
- * and does nothing while KiControlledScheduling is 0 (it is never set yet).
+ * condition variable. KiSchedulingPoint does nothing.
+ *
+ * Controlled mode (schedule exploration, exploresched.c): while KiCtlActive
+ * is set, blocks, wakes, spins, yields, host threads and scheduling points
+ * are handed to the controlled scheduler, which lets one simulated thread
+ * or DPC run at a time; the dispatcher lock stays the one lock around all
+ * of it. The clock is always virtual then. A host thread irpsim did not
+ * start that takes the dispatcher lock in controlled mode is stopped at the
+ * gate (it would run outside the schedule).
  *
  * Runnable accounting: a simulated thread counts as runnable unless it is
  * blocked in an irpsim wait. Processor (DPC) threads are not counted; the
@@ -20,16 +27,23 @@
  * it holds virtual time still.
  */
 #include "ki.h"
+#include "explore.h"
 
 volatile LONG KiControlledScheduling;
 
 static PAL_MUTEX KipDispatcherLock = PAL_MUTEX_INITIALIZER;
+/* The calling host thread holds the dispatcher lock: a scheduling point
+   cannot switch threads there, and a new host thread must not take it. */
+static IRPSIM_THREAD_LOCAL BOOLEAN KipHoldsDispatcherLock;
 
 /* Dispatcher lock. */
 static LONG KipRunnableThreads;
 static LONG KipDpcActivity;
 static BOOLEAN KipIdleConditionReady;
 static PAL_COND KipIdleCondition; /* broadcast whenever the system gets quieter */
+
+/* 2024-01-01 00:00:00 UTC as system time (100 ns units since 1601). */
+#define KIP_CONTROLLED_BOOT_TIME 133485408000000000LL
 
 /* The clock source. Written while no simulated thread runs (start-up),
    read from any thread: hence the atomics. */
@@ -38,60 +52,115 @@ static volatile ULONGLONG KipHostBootNs;
 static volatile LONGLONG KipBootSystemTime;
 static volatile ULONGLONG KipVirtualTime;
 
+static BOOLEAN KipControlled(VOID)
+{
+    return IRPSIM_ATOMIC_LOAD_ACQUIRE(&KiCtlActive) != 0;
+}
+
+BOOLEAN KiSchedControlled(VOID)
+{
+    return KipControlled();
+}
+
 VOID KiSchedulingPoint(ULONG Kind, const volatile VOID *Object)
 {
-    /* The controlled scheduler will choose the next thread here. */
-    UNREFERENCED_PARAMETER(Kind);
-    UNREFERENCED_PARAMETER(Object);
+    /* Inside the dispatcher lock nobody may be switched to: the point is
+       the lock's own acquire or release, already a point of its caller. */
+    if (KipHoldsDispatcherLock || !KipControlled())
+        return;
+    KiCtlSchedulingPoint(Kind, Object);
 }
 
 VOID KiAcquireDispatcherLock(VOID)
 {
     PalMutexLock(&KipDispatcherLock);
+    KipHoldsDispatcherLock = TRUE;
+    if (KipControlled())
+        KiCtlGateLocked();
 }
 
 VOID KiReleaseDispatcherLock(VOID)
 {
+    KipHoldsDispatcherLock = FALSE;
     PalMutexUnlock(&KipDispatcherLock);
+}
+
+BOOLEAN KiSchedHoldsDispatcherLock(VOID)
+{
+    return KipHoldsDispatcherLock;
+}
+
+VOID KiSchedHostWaitLocked(PPAL_COND Condition)
+{
+    (void)PalCondWait(Condition, &KipDispatcherLock, 0);
 }
 
 VOID KiSchedBlock(PPAL_COND Condition, ULONGLONG HostDeadlineNs)
 {
+    if (KipControlled()) {
+        /* Virtual time only: a host deadline has no meaning here. */
+        KiCtlBlockLocked(Condition);
+        return;
+    }
     (void)PalCondWait(Condition, &KipDispatcherLock, HostDeadlineNs);
 }
 
 VOID KiSchedWake(PPAL_COND Condition)
 {
+    if (KipControlled()) {
+        KiCtlWakeLocked(Condition);
+        return;
+    }
     PalCondSignal(Condition);
 }
 
 VOID KiSchedWakeAll(PPAL_COND Condition)
 {
+    if (KipControlled()) {
+        KiCtlWakeLocked(Condition);
+        return;
+    }
     PalCondBroadcast(Condition);
 }
 
 VOID KiSchedSpin(VOID)
 {
+    if (KipControlled()) {
+        KiCtlYield(TRUE);
+        return;
+    }
     PalThreadYield();
 }
 
 VOID KiSchedYield(VOID)
 {
+    if (KipControlled()) {
+        KiCtlYield(FALSE);
+        return;
+    }
     PalThreadYield();
 }
 
 BOOLEAN KiSchedCreateHostThread(PPAL_THREAD_ROUTINE Routine, PVOID Context, PPAL_THREAD *HostThread)
 {
+    if (KipControlled())
+        return KiCtlCreateHostThread(Routine, Context, HostThread, KipHoldsDispatcherLock);
     return PalThreadCreate(Routine, Context, HostThread);
 }
 
 VOID KiSchedJoinHostThread(PPAL_THREAD HostThread)
 {
+    if (KipControlled()) {
+        KiCtlJoinHostThread(HostThread);
+        return;
+    }
     PalThreadJoin(HostThread);
 }
 
 VOID KiSchedExitHostThread(VOID)
 {
+    if (KipControlled())
+        KiCtlExitHostThread();
     PalThreadExitCurrent();
 }
 
@@ -100,7 +169,7 @@ VOID KiSchedExitHostThread(VOID)
 static VOID KipNoteQuieterLocked(VOID)
 {
     if (KipIdleConditionReady)
-        PalCondBroadcast(&KipIdleCondition);
+        KiSchedWakeAll(&KipIdleCondition);
     KiClockNotifyLocked();
 }
 
@@ -155,7 +224,7 @@ VOID KiSchedWaitForIdle(PKTHREAD Self)
 static VOID KipWakeIdleWaitersLocked(VOID)
 {
     if (KipIdleConditionReady)
-        PalCondBroadcast(&KipIdleCondition);
+        KiSchedWakeAll(&KipIdleCondition);
 }
 
 VOID KiWakeAllWaiters(VOID)
@@ -217,6 +286,12 @@ VOID KiSchedInitialize(IRPSIM_CLOCK_MODE ClockMode)
     KipDpcActivity = 0;
     __atomic_store_n(&KipHostBootNs, PalMonotonicNs(), __ATOMIC_RELEASE);
     __atomic_store_n(&KipBootSystemTime, PalSystemTime(), __ATOMIC_RELEASE);
+    if (KipControlled()) {
+        /* Host time would make a controlled run depend on the host: the
+           clock is virtual and the machine always boots at the same date. */
+        ClockMode = IrpSimClockVirtual;
+        IRPSIM_ATOMIC_STORE_RELEASE(&KipBootSystemTime, KIP_CONTROLLED_BOOT_TIME);
+    }
     __atomic_store_n(&KipVirtualTime, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&KipClockMode, (LONG)ClockMode, __ATOMIC_RELEASE);
     KiReleaseDispatcherLock();

@@ -239,6 +239,7 @@ NTSTATUS KiStartThread(PKTHREAD Thread, PKSTART_ROUTINE StartRoutine, PVOID Star
         ObDereferenceObject(Thread);
         return STATUS_INSUFFICIENT_RESOURCES;
     }
+    IRPSIM_SCHED_POINT(KI_SCHED_POINT_DISPATCHER, Thread); /* thread start: the new thread may run first */
     return STATUS_SUCCESS;
 }
 
