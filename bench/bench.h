@@ -12,8 +12,13 @@ extern PDEVICE_OBJECT BenchSlowDevice;
 
 NTSTATUS NTAPI BenchStackDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 NTSTATUS NTAPI BenchSlowDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
+NTSTATUS NTAPI BenchQueueDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath);
 VOID BenchCsqInitialize(VOID);
 VOID BenchCsqInsert(PIRP Irp);
 PIRP BenchCsqRemoveNext(VOID);
+
+/* The application side (bench_app.c, which includes <windows.h>). */
+double BenchDeviceIoControlPerSecond(int Threads, long CallsPerThread);
+double BenchCancelIoStorm(long Count, long *PeakRssKb);
 
 #endif

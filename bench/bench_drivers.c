@@ -253,3 +253,49 @@ NTSTATUS NTAPI BenchSlowDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING
     BenchSlowDevice = Device;
     return STATUS_SUCCESS;
 }
+
+/* ---- a device the application side opens: echo IOCTLs and queued IOCTLs ---- */
+
+#define BENCH_IOCTL_ECHO 0x222000  /* CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS) */
+#define BENCH_IOCTL_QUEUE 0x222004 /* function 0x801: pended in the CSQ until cancelled */
+
+static NTSTATUS NTAPI QueueDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    PIO_STACK_LOCATION Stack = IoGetCurrentIrpStackLocation(Irp);
+    UNREFERENCED_PARAMETER(DeviceObject);
+    if (Stack->MajorFunction == IRP_MJ_DEVICE_CONTROL &&
+        Stack->Parameters.DeviceIoControl.IoControlCode == BENCH_IOCTL_QUEUE) {
+        BenchCsqInsert(Irp);
+        return STATUS_PENDING;
+    }
+    Irp->IoStatus.Status = STATUS_SUCCESS;
+    Irp->IoStatus.Information =
+        Stack->MajorFunction == IRP_MJ_DEVICE_CONTROL ? Stack->Parameters.DeviceIoControl.OutputBufferLength : 0;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+}
+
+static VOID NTAPI QueueUnload(PDRIVER_OBJECT DriverObject)
+{
+    UNICODE_STRING Link = RTL_CONSTANT_STRING(L"\\DosDevices\\BenchQueue");
+    IoDeleteSymbolicLink(&Link);
+    IoDeleteDevice(DriverObject->DeviceObject);
+}
+
+NTSTATUS NTAPI BenchQueueDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
+{
+    UNICODE_STRING Name = RTL_CONSTANT_STRING(L"\\Device\\BenchQueue");
+    UNICODE_STRING Link = RTL_CONSTANT_STRING(L"\\DosDevices\\BenchQueue");
+    PDEVICE_OBJECT Device;
+    NTSTATUS Status;
+    UNREFERENCED_PARAMETER(RegistryPath);
+    for (ULONG i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++)
+        DriverObject->MajorFunction[i] = QueueDispatch;
+    DriverObject->DriverUnload = QueueUnload;
+    Status = IoCreateDevice(DriverObject, 0, &Name, FILE_DEVICE_UNKNOWN, 0, FALSE, &Device);
+    if (!NT_SUCCESS(Status))
+        return Status;
+    Device->Flags |= DO_BUFFERED_IO;
+    BenchCsqInitialize();
+    return IoCreateSymbolicLink(&Link, &Name);
+}
