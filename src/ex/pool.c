@@ -13,6 +13,7 @@
 #include "../ke/ki.h"
 #include "../sim/simp.h"
 #include "../verifier/vf.h"
+#include "../rtl/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,15 +503,6 @@ VOID NTAPI ExInitializeDriverRuntime(ULONG RuntimeFlags)
 
 /* ---- accounting and leak reports ---- */
 
-static VOID ExpFormatTag(ULONG Tag, CHAR Text[5])
-{
-    for (ULONG i = 0; i < 4; i++) {
-        UCHAR c = (UCHAR)(Tag >> (8 * i));
-        Text[i] = (c >= 0x20 && c < 0x7F) ? (CHAR)c : '.';
-    }
-    Text[4] = '\0';
-}
-
 VOID ExpQueryPoolUsage(PDRIVER_OBJECT Driver, PULONG Blocks, PSIZE_T Bytes)
 {
     ULONG Count = 0;
@@ -584,7 +576,7 @@ ULONG ExpReportPoolLeaks(PDRIVER_OBJECT Driver, FILE *Stream)
         Count++;
         if (Stream == NULL)
             continue;
-        ExpFormatTag(Header->Tag, Tag);
+        RtlpFormatPoolTag(Header->Tag, Tag);
         fprintf(Stream, "  pool leak: %zu bytes, tag '%s' (0x%08x), %s pool, block %p, allocation #%u from %p%s%ls\n",
                 (size_t)Header->Size, Tag, Header->Tag, ExpIsPagedType(Header->PoolType) ? "paged" : "nonpaged",
                 (void *)((PCHAR)Header + EXP_HEADER_SIZE), Header->Sequence, Header->Caller,

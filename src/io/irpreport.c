@@ -7,6 +7,7 @@
  * queued, Tail.Overlay (now the APC) is not interpreted.
  */
 #include "iop.h"
+#include "../rtl/text.h"
 #include "../sim/simp.h"
 
 #include <stdarg.h>
@@ -71,47 +72,24 @@ static PCSTR IopMinorName(UCHAR Major, UCHAR Minor)
     return Name != NULL ? Name : "N/A";
 }
 
-typedef struct _IOP_TEXT {
-    PCHAR Buffer;
-    SIZE_T Size;
-    SIZE_T Used;
-} IOP_TEXT;
-
-static VOID IopAppend(IOP_TEXT *Text, PCSTR Format, ...) IRPSIM_FORMAT_PRINTF(2, 3); /* portability: compiler.h (MinGW) */
-static VOID IopAppend(IOP_TEXT *Text, PCSTR Format, ...)
-{
-    va_list Arguments;
-    int Written;
-    if (Text->Size == 0 || Text->Used >= Text->Size - 1)
-        return;
-    va_start(Arguments, Format);
-    Written = vsnprintf(Text->Buffer + Text->Used, Text->Size - Text->Used, Format, Arguments);
-    va_end(Arguments);
-    if (Written < 0)
-        return;
-    Text->Used += (SIZE_T)Written;
-    if (Text->Used >= Text->Size)
-        Text->Used = Text->Size - 1;
-}
-
-static VOID IopAppendSlot(IOP_TEXT *Text, PIRP Irp, LONG Index, BOOLEAN Current)
+static VOID IopAppendSlot(RTLP_TEXT *Text, PIRP Irp, LONG Index, BOOLEAN Current)
 {
     PIO_STACK_LOCATION Slot = (PIO_STACK_LOCATION)(Irp + 1) + Index;
     UCHAR Major = Slot->MajorFunction;
     CHAR Device[160];
 
-    IopAppend(Text, " %c[%ld] %s(%x) %s(%x)\n", Current ? '>' : ' ', (long)Index + 1,
+    RtlpTextAppend(Text, " %c[%ld] %s(%x) %s(%x)\n", Current ? '>' : ' ', (long)Index + 1,
               Major <= IRP_MJ_MAXIMUM_FUNCTION ? IopMajorNames[Major] : "IRP_MJ_?", Major,
               IopMinorName(Major, Slot->MinorFunction), Slot->MinorFunction);
     if (Slot->DeviceObject != NULL)
         IopFormatDeviceName(Slot->DeviceObject, Device, sizeof(Device));
     else
         snprintf(Device, sizeof(Device), "-");
-    IopAppend(Text, "        flg %02x cl %02x  Device %016llx %s  File %016llx\n", Slot->Flags, Slot->Control,
+    RtlpTextAppend(Text, "        flg %02x cl %02x  Device %016llx %s  File %016llx\n", Slot->Flags, Slot->Control,
               P(Slot->DeviceObject), Device, P(Slot->FileObject));
     if (Slot->CompletionRoutine != NULL || (Slot->Control & (SL_PENDING_RETURNED | SL_INVOKE_ON_SUCCESS |
                                                              SL_INVOKE_ON_ERROR | SL_INVOKE_ON_CANCEL)))
-        IopAppend(Text, "        Completion-Context %016llx-%016llx %s%s%s%s\n", P(Slot->CompletionRoutine), P(Slot->Context),
+        RtlpTextAppend(Text, "        Completion-Context %016llx-%016llx %s%s%s%s\n", P(Slot->CompletionRoutine), P(Slot->Context),
                   (Slot->Control & SL_INVOKE_ON_SUCCESS) ? " Success" : "",
                   (Slot->Control & SL_INVOKE_ON_ERROR) ? " Error" : "",
                   (Slot->Control & SL_INVOKE_ON_CANCEL) ? " Cancel" : "",
@@ -120,7 +98,7 @@ static VOID IopAppendSlot(IOP_TEXT *Text, PIRP Irp, LONG Index, BOOLEAN Current)
 
 SIZE_T IopFormatIrp(PIRP Irp, PCHAR Buffer, SIZE_T BufferSize)
 {
-    IOP_TEXT Text = {Buffer, BufferSize, 0};
+    RTLP_TEXT Text = {Buffer, BufferSize, 0};
     VF_IRP_ENTRY Entry;
     BOOLEAN Known;
     CHAR Driver[128];
@@ -130,14 +108,14 @@ SIZE_T IopFormatIrp(PIRP Irp, PCHAR Buffer, SIZE_T BufferSize)
         return 0;
     Buffer[0] = 0;
     if (Irp == NULL) {
-        IopAppend(&Text, "Irp (null)\n");
+        RtlpTextAppend(&Text, "Irp (null)\n");
         return Text.Used;
     }
     Known = VfIrpQuery(Irp, &Entry);
     if (Known) {
         IopFormatDriverName(Entry.Driver, Driver, sizeof(Driver));
         if (Entry.State == VfIrpFreed) {
-            IopAppend(&Text,
+            RtlpTextAppend(&Text,
                       "Irp %016llx has been freed (it came from %s by %s, %d stack locations; freed by code at "
                       "%016llx, after %lu completion(s)). Its memory is poisoned and not shown.\n",
                       P(Irp), VfIrpOriginName(Entry.Origin), Driver, (int)Entry.StackCount, P(Entry.FreeSite),
@@ -146,43 +124,43 @@ SIZE_T IopFormatIrp(PIRP Irp, PCHAR Buffer, SIZE_T BufferSize)
         }
     }
     if (Irp->Type != IO_TYPE_IRP) {
-        IopAppend(&Text, "%p is not an IRP (Type %d)\n", (void *)Irp, Irp->Type);
+        RtlpTextAppend(&Text, "%p is not an IRP (Type %d)\n", (void *)Irp, Irp->Type);
         return Text.Used;
     }
     Count = Irp->StackCount;
     Location = Irp->CurrentLocation;
     if (Location > Count + 1)
-        IopAppend(&Text, "Irp %016llx has completed its stack walk, with %ld stacks (CurrentLocation %ld)\n", P(Irp),
+        RtlpTextAppend(&Text, "Irp %016llx has completed its stack walk, with %ld stacks (CurrentLocation %ld)\n", P(Irp),
                   (long)Count, (long)Location);
     else if (Location == Count + 1)
-        IopAppend(&Text, "Irp %016llx is with its originator, with %ld stacks (CurrentLocation %ld: no current stack)\n",
+        RtlpTextAppend(&Text, "Irp %016llx is with its originator, with %ld stacks (CurrentLocation %ld: no current stack)\n",
                   P(Irp), (long)Count, (long)Location);
     else if (Location <= 0)
-        IopAppend(&Text, "Irp %016llx has run out of stack locations, with %ld stacks (CurrentLocation %ld)\n",
+        RtlpTextAppend(&Text, "Irp %016llx has run out of stack locations, with %ld stacks (CurrentLocation %ld)\n",
                   P(Irp), (long)Count, (long)Location);
     else
-        IopAppend(&Text, "Irp %016llx is active with %ld stacks %ld is current (= %016llx)\n", P(Irp), (long)Count,
+        RtlpTextAppend(&Text, "Irp %016llx is active with %ld stacks %ld is current (= %016llx)\n", P(Irp), (long)Count,
                   (long)Location, P((PIO_STACK_LOCATION)(Irp + 1) + (Location - 1)));
     if (Known)
-        IopAppend(&Text, "  %s by %s; state: %s; completed %lu time(s)\n", VfIrpOriginName(Entry.Origin), Driver,
+        RtlpTextAppend(&Text, "  %s by %s; state: %s; completed %lu time(s)\n", VfIrpOriginName(Entry.Origin), Driver,
                   VfIrpStateName(Entry.State), (unsigned long)Entry.CompletionCount);
-    IopAppend(&Text, "  Type %d Size 0x%x Flags %08x AllocationFlags %02x RequestorMode %s\n", Irp->Type, Irp->Size,
+    RtlpTextAppend(&Text, "  Type %d Size 0x%x Flags %08x AllocationFlags %02x RequestorMode %s\n", Irp->Type, Irp->Size,
               (unsigned)Irp->Flags, Irp->AllocationFlags, Irp->RequestorMode == KernelMode ? "KernelMode" : "UserMode");
-    IopAppend(&Text, "  Mdl %016llx %s %016llx UserBuffer %016llx\n", P(Irp->MdlAddress),
+    RtlpTextAppend(&Text, "  Mdl %016llx %s %016llx UserBuffer %016llx\n", P(Irp->MdlAddress),
               (Irp->Flags & IRP_ASSOCIATED_IRP) ? "MasterIrp" : "SystemBuffer", P(Irp->AssociatedIrp.SystemBuffer),
               P(Irp->UserBuffer));
-    IopAppend(&Text, "  UserIosb %016llx UserEvent %016llx\n", P(Irp->UserIosb), P(Irp->UserEvent));
+    RtlpTextAppend(&Text, "  UserIosb %016llx UserEvent %016llx\n", P(Irp->UserIosb), P(Irp->UserEvent));
     if (Known && Entry.ApcQueued)
-        IopAppend(&Text, "  Thread: its completion APC is queued (Tail now holds the KAPC)\n");
+        RtlpTextAppend(&Text, "  Thread: its completion APC is queued (Tail now holds the KAPC)\n");
     else
-        IopAppend(&Text, "  Thread %016llx OriginalFileObject %016llx\n", P(Irp->Tail.Overlay.Thread),
+        RtlpTextAppend(&Text, "  Thread %016llx OriginalFileObject %016llx\n", P(Irp->Tail.Overlay.Thread),
                   P(Irp->Tail.Overlay.OriginalFileObject));
-    IopAppend(&Text, "  Cancel %d CancelIrql %d PendingReturned %d CancelRoutine %016llx IoStatus %08x/%llx\n",
+    RtlpTextAppend(&Text, "  Cancel %d CancelIrql %d PendingReturned %d CancelRoutine %016llx IoStatus %08x/%llx\n",
               Irp->Cancel, Irp->CancelIrql, Irp->PendingReturned,
               P(__atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST)),
               (unsigned)Irp->IoStatus.Status, (unsigned long long)Irp->IoStatus.Information);
     if (Count > 0 && Count <= 127) {
-        IopAppend(&Text, "  Stack locations (> = current):\n");
+        RtlpTextAppend(&Text, "  Stack locations (> = current):\n");
         for (LONG i = 0; i < Count; i++)
             IopAppendSlot(&Text, Irp, i, i == Location - 1);
     }

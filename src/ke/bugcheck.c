@@ -9,6 +9,7 @@
  * thread (it was started by irpsim) and the catching thread picks the bug
  * check up at its next wait or when it disarms its frame.
  */
+#include "../rtl/text.h"
 #include "ki.h"
 #include "../verifier/vf.h"
 #include "except.h"
@@ -38,50 +39,35 @@ VOID IrpSimSetBugCheckHandler(PIRPSIM_BUGCHECK_HANDLER Handler, PVOID Context)
     PalMutexUnlock(&KipBugCheckLock);
 }
 
-static SIZE_T KipAppend(PCHAR Buffer, SIZE_T Size, SIZE_T Used, PCSTR Format, ...)
-{
-    va_list Arguments;
-    int Written;
-    if (Used >= Size)
-        return Used;
-    va_start(Arguments, Format);
-    Written = vsnprintf(Buffer + Used, Size - Used, Format, Arguments);
-    va_end(Arguments);
-    if (Written < 0)
-        return Used;
-    Used += (SIZE_T)Written;
-    return Used < Size ? Used : Size - 1;
-}
-
 static VOID KipFormatReport(const IRPSIM_BUGCHECK_INFO *Info, PKTHREAD Thread, PCHAR Buffer, SIZE_T Size)
 {
     SIZE_T Used = 0;
-    Used = KipAppend(Buffer, Size, Used,
+    Used = RtlpAppendAt(Buffer, Size, Used,
                      "\n*** irpsim BUGCHECK 0x%08X %s\n", Info->Code, Info->Name);
     for (ULONG i = 0; i < 4; i++) {
         PCSTR Meaning = VfBugCheckParameterMeaning(Info->Code, Info->Parameter[0], i);
         /* irpsim's own codes pass text in some parameters: show the text. */
         if (strstr(Meaning, "(PCSTR)") != NULL && Info->Parameter[i] != 0) {
-            Used = KipAppend(Buffer, Size, Used, "    P%u %-18s  %s: %s\n", i + 1, "", Meaning,
+            Used = RtlpAppendAt(Buffer, Size, Used, "    P%u %-18s  %s: %s\n", i + 1, "", Meaning,
                              (PCSTR)Info->Parameter[i]);
             continue;
         }
-        Used = KipAppend(Buffer, Size, Used, "    P%u 0x%016llx  %s\n", i + 1,
+        Used = RtlpAppendAt(Buffer, Size, Used, "    P%u 0x%016llx  %s\n", i + 1,
                          (unsigned long long)Info->Parameter[i], Meaning);
     }
-    Used = KipAppend(Buffer, Size, Used, "Rule:  %s\n", Info->Rule);
+    Used = RtlpAppendAt(Buffer, Size, Used, "Rule:  %s\n", Info->Rule);
     if (Thread != NULL) {
-        Used = KipAppend(Buffer, Size, Used, "Where: thread %p (id %llu), processor %u, IRQL %u%s\n",
+        Used = RtlpAppendAt(Buffer, Size, Used, "Where: thread %p (id %llu), processor %u, IRQL %u%s\n",
                          (void *)Thread, (unsigned long long)(ULONG_PTR)Thread->Cid.UniqueThread,
                          Thread->Processor, Thread->Irql, Thread->InDpc ? ", inside a DPC routine" : "");
     }
     if (Info->Irp != NULL) {
-        Used = KipAppend(Buffer, Size, Used, "IRP:\n");
+        Used = RtlpAppendAt(Buffer, Size, Used, "IRP:\n");
         Used += IopFormatIrp(Info->Irp, Buffer + Used, Size - Used);
         if (Used >= Size)
             Used = Size - 1;
     }
-    Used = KipAppend(Buffer, Size, Used, "Fix:   %s\n", Info->Hint);
+    Used = RtlpAppendAt(Buffer, Size, Used, "Fix:   %s\n", Info->Hint);
     (void)Used;
 }
 

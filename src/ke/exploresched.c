@@ -56,6 +56,7 @@
  * falls back to free mode (reported on stderr): every task is released and
  * the host schedules them again.
  */
+#include "../rtl/text.h"
 #include "explore.h"
 #include "except.h"
 #include "../verifier/vf.h"
@@ -147,23 +148,6 @@ static VOID KipBind(PKI_TASK Task)
 
 /* ---- reports ---- */
 
-static SIZE_T KipAppend(PCHAR Buffer, SIZE_T Size, SIZE_T Used, PCSTR Format, ...) IRPSIM_FORMAT_PRINTF(4, 5);
-
-static SIZE_T KipAppend(PCHAR Buffer, SIZE_T Size, SIZE_T Used, PCSTR Format, ...)
-{
-    va_list Arguments;
-    int Written;
-    if (Buffer == NULL || Size == 0 || Used >= Size - 1)
-        return Used;
-    va_start(Arguments, Format);
-    Written = vsnprintf(Buffer + Used, Size - Used, Format, Arguments);
-    va_end(Arguments);
-    if (Written < 0)
-        return Used;
-    Used += (SIZE_T)Written;
-    return Used < Size ? Used : Size - 1;
-}
-
 static PCSTR KipStopName(ULONG Kind)
 {
     switch (Kind) {
@@ -197,58 +181,58 @@ static SIZE_T KipDescribeObjectLocked(PCHAR Buffer, SIZE_T Size, SIZE_T Used, PV
     switch (Header->Type) {
     case EventNotificationObject:
     case EventSynchronizationObject:
-        return KipAppend(Buffer, Size, Used, "%s event %p (%s)",
+        return RtlpAppendAt(Buffer, Size, Used, "%s event %p (%s)",
                          Header->Type == EventNotificationObject ? "notification" : "synchronization", Object,
                          Header->SignalState ? "signalled" : "not signalled");
     case MutantObject: {
         PKMUTANT Mutant = (PKMUTANT)Object;
         if (Mutant->OwnerThread != NULL)
-            return KipAppend(Buffer, Size, Used, "mutex %p (owned by T%lu)", Object,
+            return RtlpAppendAt(Buffer, Size, Used, "mutex %p (owned by T%lu)", Object,
                              (unsigned long)KipThreadIdOf(Mutant->OwnerThread));
-        return KipAppend(Buffer, Size, Used, "mutex %p (free)", Object);
+        return RtlpAppendAt(Buffer, Size, Used, "mutex %p (free)", Object);
     }
     case SemaphoreObject:
-        return KipAppend(Buffer, Size, Used, "semaphore %p (count %ld)", Object, (long)Header->SignalState);
+        return RtlpAppendAt(Buffer, Size, Used, "semaphore %p (count %ld)", Object, (long)Header->SignalState);
     case ThreadObject:
-        return KipAppend(Buffer, Size, Used, "the end of thread T%lu", (unsigned long)KipThreadIdOf((PKTHREAD)Object));
+        return RtlpAppendAt(Buffer, Size, Used, "the end of thread T%lu", (unsigned long)KipThreadIdOf((PKTHREAD)Object));
     case TimerNotificationObject:
     case TimerSynchronizationObject:
-        return KipAppend(Buffer, Size, Used, "timer %p (%s)", Object, Header->SignalState ? "signalled" : "not set to fire");
+        return RtlpAppendAt(Buffer, Size, Used, "timer %p (%s)", Object, Header->SignalState ? "signalled" : "not set to fire");
     default:
-        return KipAppend(Buffer, Size, Used, "object %p (type %u)", Object, (unsigned)Header->Type);
+        return RtlpAppendAt(Buffer, Size, Used, "object %p (type %u)", Object, (unsigned)Header->Type);
     }
 }
 
 static SIZE_T KipDescribeTaskLocked(PCHAR Buffer, SIZE_T Size, SIZE_T Used, PKI_TASK Task)
 {
     PKTHREAD Thread = Task->Thread;
-    Used = KipAppend(Buffer, Size, Used, "    %c  T%-4lu %-22s ", KiSymbolLetter(Task->Number),
+    Used = RtlpAppendAt(Buffer, Size, Used, "    %c  T%-4lu %-22s ", KiSymbolLetter(Task->Number),
                      (unsigned long)Task->ThreadId, Task->Role[0] ? Task->Role : "thread");
     if (Task->State == KiTaskFinished)
-        return KipAppend(Buffer, Size, Used, "ended\n");
+        return RtlpAppendAt(Buffer, Size, Used, "ended\n");
     if (Task->State == KiTaskReady)
-        return KipAppend(Buffer, Size, Used, "ready, stopped at %s (IRQL %u)\n", KipStopName(Task->StopKind),
+        return RtlpAppendAt(Buffer, Size, Used, "ready, stopped at %s (IRQL %u)\n", KipStopName(Task->StopKind),
                          Thread != NULL ? (unsigned)Thread->Irql : 0u);
     if (Thread != NULL && Thread->Waiting) {
-        Used = KipAppend(Buffer, Size, Used, "waits for ");
+        Used = RtlpAppendAt(Buffer, Size, Used, "waits for ");
         for (ULONG i = 0; i < Thread->WaitCount; i++) {
             if (i != 0)
-                Used = KipAppend(Buffer, Size, Used, Thread->WaitBlockList[0].WaitType == WaitAll ? " and " : " or ");
+                Used = RtlpAppendAt(Buffer, Size, Used, Thread->WaitBlockList[0].WaitType == WaitAll ? " and " : " or ");
             Used = KipDescribeObjectLocked(Buffer, Size, Used, Thread->WaitBlockList[i].Object);
         }
         if (Thread->WaitCount == 0)
-            Used = KipAppend(Buffer, Size, Used, "nothing (a delay)");
-        return KipAppend(Buffer, Size, Used, "\n");
+            Used = RtlpAppendAt(Buffer, Size, Used, "nothing (a delay)");
+        return RtlpAppendAt(Buffer, Size, Used, "\n");
     }
     for (ULONG i = 0; i < MAXIMUM_PROCESSORS; i++) {
         if (Task->BlockedOn == &KiProcessorBlock[i].Condition)
-            return KipAppend(Buffer, Size, Used, "idle: no DPC queued\n");
+            return RtlpAppendAt(Buffer, Size, Used, "idle: no DPC queued\n");
     }
     for (ULONG i = 0; i < KipCtl.TaskCount; i++) {
         if (Task->BlockedOn == &KipCtl.Tasks[i]->Ended)
-            return KipAppend(Buffer, Size, Used, "waits for thread %c to end\n", KiSymbolLetter(KipCtl.Tasks[i]->Number));
+            return RtlpAppendAt(Buffer, Size, Used, "waits for thread %c to end\n", KiSymbolLetter(KipCtl.Tasks[i]->Number));
     }
-    return KipAppend(Buffer, Size, Used, "waits for the machine to go idle (IrpSimRunUntilIdle, IrpSimAdvanceTime)\n");
+    return RtlpAppendAt(Buffer, Size, Used, "waits for the machine to go idle (IrpSimRunUntilIdle, IrpSimAdvanceTime)\n");
 }
 
 static SIZE_T KipDescribeTasksLocked(PCHAR Buffer, SIZE_T Size, SIZE_T Used)
@@ -328,7 +312,7 @@ static VOID KipDeadlockLocked(VOID)
     SIZE_T Used;
     if (Run->AbortOutcome != IrpSimExplorePassed)
         return;
-    Used = KipAppend(Run->Message, IRPSIM_EXPLORE_MESSAGE_SIZE, 0,
+    Used = RtlpAppendAt(Run->Message, IRPSIM_EXPLORE_MESSAGE_SIZE, 0,
                             "deadlock: every thread is blocked and no timer or wait timeout is left to expire.\n"
                             "  Threads (letter as in the schedule, thread id, role, state):\n");
     (void)KipDescribeTasksLocked(Run->Message, IRPSIM_EXPLORE_MESSAGE_SIZE, Used);
@@ -341,7 +325,7 @@ static VOID KipLivelockLocked(PCSTR Why)
     SIZE_T Used;
     if (Run->AbortOutcome != IrpSimExplorePassed)
         return;
-    Used = KipAppend(Run->Message, IRPSIM_EXPLORE_MESSAGE_SIZE, 0,
+    Used = RtlpAppendAt(Run->Message, IRPSIM_EXPLORE_MESSAGE_SIZE, 0,
                      "livelock: %s.\n  Threads (letter as in the schedule, thread id, role, state):\n", Why);
     (void)KipDescribeTasksLocked(Run->Message, IRPSIM_EXPLORE_MESSAGE_SIZE, Used);
     KipAbortLocked(IrpSimExploreLivelock);
@@ -352,7 +336,7 @@ static VOID KipLivelockLocked(PCSTR Why)
 static VOID KipFallBackLocked(PCSTR Why)
 {
     static CHAR Text[IRPSIM_EXPLORE_MESSAGE_SIZE];
-    SIZE_T Used = KipAppend(Text, sizeof(Text), 0,
+    SIZE_T Used = RtlpAppendAt(Text, sizeof(Text), 0,
                             "irpsim explore: %s; the rest of this run is left to the host scheduler.\n", Why);
     (void)KipDescribeTasksLocked(Text, sizeof(Text), Used);
     fputs(Text, stderr);
@@ -859,7 +843,7 @@ VOID KiCtlEnd(VOID)
     for (ULONG i = 0; i < KipCtl.TaskCount; i++) {
         PKI_TASK Task = KipCtl.Tasks[i];
         if (Run->Legend != NULL)
-            Used = KipAppend(Run->Legend, Run->LegendSize, Used, "%s%c = T%lu (%s)", i != 0 ? ", " : "",
+            Used = RtlpAppendAt(Run->Legend, Run->LegendSize, Used, "%s%c = T%lu (%s)", i != 0 ? ", " : "",
                              KiSymbolLetter(Task->Number), (unsigned long)Task->ThreadId,
                              Task->Role[0] ? Task->Role : "thread");
         if (Task != KipCtl.Body && Task->State != KiTaskFinished)

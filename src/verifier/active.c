@@ -225,7 +225,7 @@ VOID VfCheckFreedRange(PVOID Start, SIZE_T Size)
     PalMutexUnlock(&VfpActiveLock);
     if (!Hit)
         return;
-    VfpDriverName(Found.Owner, Owner, sizeof(Owner));
+    IopFormatDriverName(Found.Owner, Owner, sizeof(Owner));
     if (Found.Kind == VfActiveTimer) {
         snprintf(Rule, sizeof(Rule),
                  "Pool block %p (%zu bytes) was freed while it still contains KTIMER %p, which is set (armed by %s). "

@@ -135,7 +135,7 @@ BOOLEAN VfInjectFailure(VF_ALLOCATION_KIND Kind, ULONG Tag, SIZE_T Size, PCSTR R
     if (Fail && __atomic_load_n(&TraceActive, __ATOMIC_RELAXED) != 0) {
         CHAR Text[96];
         CHAR TagText[5];
-        VfpFormatTag(Tag, TagText);
+        RtlpFormatPoolTag(Tag, TagText);
         snprintf(Text, sizeof(Text), "low resources: %s failed (%s, %zu bytes, tag '%s', #%llu)", Routine,
                  VfpKindName(Kind), (size_t)Size, TagText, (unsigned long long)Number);
         /* A1 0: not a bug check, an injected failure; A2 the kind. */

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define VFP_MAX_RECORDS 4096
-#define VFP_TEXT_SIZE   8192
+#define RTLP_TEXT_SIZE   8192
 
 /* One distinct report (code, subcode, P2): its count and first text. */
 typedef struct _VFP_KEY {
@@ -51,41 +51,6 @@ static ULONG VfpTotalReports;
 static volatile LONG VfpShutdownPhase; /* IrpSimShutdown is unloading drivers */
 static PIRPSIM_VERIFIER_REPORT_HANDLER VfpHandler;
 static PVOID VfpHandlerContext;
-
-VOID VfpAppend(VFP_TEXT *Text, PCSTR Format, ...)
-{
-    va_list Arguments;
-    int Written;
-    if (Text->Size == 0 || Text->Used >= Text->Size - 1)
-        return;
-    va_start(Arguments, Format);
-    Written = vsnprintf(Text->Buffer + Text->Used, Text->Size - Text->Used, Format, Arguments);
-    va_end(Arguments);
-    if (Written < 0)
-        return;
-    Text->Used += (SIZE_T)Written;
-    if (Text->Used >= Text->Size)
-        Text->Used = Text->Size - 1;
-}
-
-VOID VfpDriverName(PDRIVER_OBJECT Driver, PCHAR Buffer, SIZE_T Size)
-{
-    if (Driver == NULL)
-        snprintf(Buffer, Size, "irpsim or the test (no driver)");
-    else if (Driver->Type == IO_TYPE_DRIVER && Driver->DriverName.Buffer != NULL)
-        snprintf(Buffer, Size, "%.*ls", (int)(Driver->DriverName.Length / sizeof(WCHAR)), Driver->DriverName.Buffer);
-    else
-        snprintf(Buffer, Size, "(driver %p)", (void *)Driver);
-}
-
-VOID VfpFormatTag(ULONG Tag, CHAR Text[5])
-{
-    for (ULONG i = 0; i < 4; i++) {
-        UCHAR c = (UCHAR)(Tag >> (8 * i));
-        Text[i] = (c >= 0x20 && c < 0x7F) ? (CHAR)c : '.';
-    }
-    Text[4] = '\0';
-}
 
 static PCSTR VfpSeverityName(IRPSIM_VERIFIER_SEVERITY Severity)
 {
@@ -122,40 +87,40 @@ static PCHAR VfpCopy(PCSTR Text)
     return Copy;
 }
 
-static VOID VfpFormat(VFP_TEXT *Text, const VF_RULE *Rule, ULONG Code, const ULONG_PTR P[4], PIRP Irp, PCSTR RuleText,
+static VOID VfpFormat(RTLP_TEXT *Text, const VF_RULE *Rule, ULONG Code, const ULONG_PTR P[4], PIRP Irp, PCSTR RuleText,
                       PCSTR Hint)
 {
     PKTHREAD Thread = KiGetCurrentThreadIfAny();
     CHAR Driver[128];
 
-    VfpAppend(Text, "\n*** irpsim VERIFIER: %s report 0x%X/0x%llX %s (rule class: %s)\n",
+    RtlpTextAppend(Text, "\n*** irpsim VERIFIER: %s report 0x%X/0x%llX %s (rule class: %s)\n",
               VfpSeverityName(Rule->Severity), Code, (unsigned long long)P[0], VfBugCheckName(Code),
               VfClassName(Rule->Class));
     for (ULONG i = 0; i < 4; i++) {
         PCSTR Meaning = VfBugCheckParameterMeaning(Code, P[0], i);
         if (strstr(Meaning, "(PCSTR)") != NULL && P[i] != 0)
-            VfpAppend(Text, "    P%u %-18s  %s: %s\n", i + 1, "", Meaning, (PCSTR)P[i]);
+            RtlpTextAppend(Text, "    P%u %-18s  %s: %s\n", i + 1, "", Meaning, (PCSTR)P[i]);
         else
-            VfpAppend(Text, "    P%u 0x%016llx  %s\n", i + 1, (unsigned long long)P[i], Meaning);
+            RtlpTextAppend(Text, "    P%u 0x%016llx  %s\n", i + 1, (unsigned long long)P[i], Meaning);
     }
-    VfpAppend(Text, "Rule:  %s\n", RuleText);
+    RtlpTextAppend(Text, "Rule:  %s\n", RuleText);
     if (Thread != NULL) {
-        VfpDriverName(Thread->CurrentDriver, Driver, sizeof(Driver));
-        VfpAppend(Text, "Where: thread %p, processor %u, IRQL %u%s, running code of %s\n", (void *)Thread,
+        IopFormatDriverName(Thread->CurrentDriver, Driver, sizeof(Driver));
+        RtlpTextAppend(Text, "Where: thread %p, processor %u, IRQL %u%s, running code of %s\n", (void *)Thread,
                   Thread->Processor, Thread->Irql, Thread->InDpc ? ", inside a DPC routine" : "", Driver);
     }
     if (Irp != NULL && Text->Used < Text->Size - 1) {
-        VfpAppend(Text, "IRP:\n");
+        RtlpTextAppend(Text, "IRP:\n");
         Text->Used += IopFormatIrp(Irp, Text->Buffer + Text->Used, Text->Size - Text->Used);
         if (Text->Used >= Text->Size)
             Text->Used = Text->Size - 1;
     }
-    VfpAppend(Text, "Fix:   %s\n", Hint);
+    RtlpTextAppend(Text, "Fix:   %s\n", Hint);
     if (Rule->Severity == IrpSimVerifierFatal)
-        VfpAppend(Text, "(Found while IrpSimShutdown unloaded the driver: reported instead of raised. Unload the "
+        RtlpTextAppend(Text, "(Found while IrpSimShutdown unloaded the driver: reported instead of raised. Unload the "
                         "driver with IrpSimUnloadDriver in the test to get the bug check.)\n");
     else
-        VfpAppend(Text,
+        RtlpTextAppend(Text,
                   "(irpsim continues, as Windows does for a non-fatal report. Later reports of this kind are "
                   "counted, not printed: IrpSimVerifierCountReports. IRPSIM_VERIFIER_NONFATAL=stop makes them bug "
                   "checks.)\n");
@@ -198,10 +163,10 @@ static ULONG_PTR VfpKeyOf(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, PBOOLEAN IsTex
 
 VOID VfReport(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4, PIRP Irp, PCSTR Rule, PCSTR Hint)
 {
-    static _Thread_local CHAR Buffer[VFP_TEXT_SIZE];
+    static _Thread_local CHAR Buffer[RTLP_TEXT_SIZE];
     const VF_RULE *Entry = VfFindRule(Code, P1);
     ULONG_PTR P[4] = {P1, P2, P3, P4};
-    VFP_TEXT Text = {Buffer, sizeof(Buffer), 0};
+    RTLP_TEXT Text = {Buffer, sizeof(Buffer), 0};
     PKTHREAD Thread = KiGetCurrentThreadIfAny();
     PIRPSIM_VERIFIER_REPORT_HANDLER Handler;
     PVOID HandlerContext;

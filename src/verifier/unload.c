@@ -81,7 +81,7 @@ static ULONG VfpCountDriverThreads(PDRIVER_OBJECT Driver, PKTHREAD *First, PVOID
 
 static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
 {
-    VFP_TEXT Text = {F->PendingText, sizeof(F->PendingText), 0};
+    RTLP_TEXT Text = {F->PendingText, sizeof(F->PendingText), 0};
     VF_ACTIVE_OBJECT Active[VFP_MAX_LISTED];
     ULONG ActiveCount = VfActiveSnapshot(Driver, FALSE, Active, VFP_MAX_LISTED);
     PVF_IRP_ENTRY Irps;
@@ -97,21 +97,21 @@ static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
             F->FirstRoutine = A->Routine;
         }
         if (A->Kind == VfActiveTimer)
-            VfpAppend(&Text, "  - KTIMER %p is still set (its DPC %p, routine %p): cancel it with KeCancelTimer\n",
+            RtlpTextAppend(&Text, "  - KTIMER %p is still set (its DPC %p, routine %p): cancel it with KeCancelTimer\n",
                       A->Object, (void *)A->Dpc, A->Routine);
         else
-            VfpAppend(&Text, "  - KDPC %p (routine %p) is still queued: KeRemoveQueueDpc or KeFlushQueuedDpcs\n",
+            RtlpTextAppend(&Text, "  - KDPC %p (routine %p) is still queued: KeRemoveQueueDpc or KeFlushQueuedDpcs\n",
                       A->Object, A->Routine);
     }
     if (ActiveCount > VFP_MAX_LISTED) {
-        VfpAppend(&Text, "  - ... and %lu more timers and DPCs\n", (unsigned long)(ActiveCount - VFP_MAX_LISTED));
+        RtlpTextAppend(&Text, "  - ... and %lu more timers and DPCs\n", (unsigned long)(ActiveCount - VFP_MAX_LISTED));
         F->Pending += ActiveCount - VFP_MAX_LISTED;
     }
 
     Count = KiCountRunningDpcs(Driver);
     if (Count != 0) {
         F->Pending += Count;
-        VfpAppend(&Text,
+        RtlpTextAppend(&Text,
                   "  - %lu DPC routine(s) of the driver are running right now: KeFlushQueuedDpcs waits for "
                   "them\n",
                   (unsigned long)Count);
@@ -120,7 +120,7 @@ static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
     Count = ExpCountQueuedWorkItems(Driver);
     if (Count != 0) {
         F->Pending += Count;
-        VfpAppend(&Text,
+        RtlpTextAppend(&Text,
                   "  - %lu executive work item(s) (ExQueueWorkItem) are queued or running; they hold no "
                   "reference on the driver: wait for them (an event the routine signals) in DriverUnload\n",
                   (unsigned long)Count);
@@ -135,7 +135,7 @@ static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
             F->FirstRoutine = StartRoutine;
         }
         F->Pending += Count;
-        VfpAppend(&Text,
+        RtlpTextAppend(&Text,
                   "  - %lu system thread(s) started with PsCreateSystemThread are still running: make them "
                   "end (PsTerminateSystemThread) and wait on the thread object in DriverUnload\n",
                   (unsigned long)Count);
@@ -155,13 +155,13 @@ static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
         if (F->Pending++ == 0)
             F->FirstObject = E->Irp;
         if (Held)
-            VfpAppend(&Text,
+            RtlpTextAppend(&Text,
                       "  - IRP %p (%s) is still %s at one of its devices (stack location %d): complete or "
                       "cancel it\n",
                       (void *)E->Irp, VfIrpOriginName(E->Origin),
                       E->State == VfIrpQueued ? "queued" : "being processed", (int)E->Location);
         else
-            VfpAppend(&Text,
+            RtlpTextAppend(&Text,
                       "  - IRP %p the driver allocated (%s, from %p) is still being processed by another "
                       "driver: wait for its completion routine before unloading\n",
                       (void *)E->Irp, VfIrpOriginName(E->Origin), E->AllocationSite);
@@ -171,20 +171,20 @@ static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
 
 static VOID VfpCollectLeaks(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
 {
-    VFP_TEXT Text = {F->PoolText, sizeof(F->PoolText), 0};
+    RTLP_TEXT Text = {F->PoolText, sizeof(F->PoolText), 0};
     IRPSIM_POOL_TAG_USAGE Tags[VFP_MAX_TAGS];
     ULONG TagCount = ExpSummarizePoolTags(Driver, Tags, VFP_MAX_TAGS);
 
     for (ULONG i = 0; i < TagCount && i < VFP_MAX_TAGS; i++) {
         CHAR Tag[5];
-        VfpFormatTag(Tags[i].Tag, Tag);
+        RtlpFormatPoolTag(Tags[i].Tag, Tag);
         F->PoolBlocks += Tags[i].Allocations;
         F->PoolBytes += Tags[i].Bytes;
-        VfpAppend(&Text, "  - tag '%s' (0x%08x): %lu block(s), %zu byte(s)\n", Tag, Tags[i].Tag,
+        RtlpTextAppend(&Text, "  - tag '%s' (0x%08x): %lu block(s), %zu byte(s)\n", Tag, Tags[i].Tag,
                   (unsigned long)Tags[i].Allocations, (size_t)Tags[i].Bytes);
     }
     if (TagCount > VFP_MAX_TAGS)
-        VfpAppend(&Text, "  - ... and more tags\n");
+        RtlpTextAppend(&Text, "  - ... and more tags\n");
     F->Devices = IopReportDeviceLeaks(Driver, NULL);
     F->Irps = IopReportIrpLeaks(Driver, NULL);
     F->Mdls = MiReportMdlLeaks(Driver, NULL);
@@ -203,7 +203,7 @@ PVF_UNLOAD_FINDINGS VfCollectUnloadFindings(PDRIVER_OBJECT Driver)
     F = (PVF_UNLOAD_FINDINGS)calloc(1, sizeof(*F));
     if (F == NULL)
         return NULL;
-    VfpDriverName(Driver, F->DriverName, sizeof(F->DriverName));
+    IopFormatDriverName(Driver, F->DriverName, sizeof(F->DriverName));
     if (VfRuleEnabled(IRPSIM_VERIFIER_UNLOAD))
         VfpCollectPending(Driver, F);
     VfpCollectLeaks(Driver, F);
@@ -299,7 +299,7 @@ ULONG VfWriteShutdownSummary(FILE *Stream, PDRIVER_OBJECT *Retained, ULONG Retai
             fprintf(Stream, "irpsim: timers and DPCs still active at shutdown:\n");
             Header = TRUE;
         }
-        VfpDriverName(A->Owner, Owner, sizeof(Owner));
+        IopFormatDriverName(A->Owner, Owner, sizeof(Owner));
         fprintf(Stream, "  %s %p of %s still %s (DPC routine %p)%s\n", A->Kind == VfActiveTimer ? "KTIMER" : "KDPC",
                 A->Object, Owner, A->Kind == VfActiveTimer ? "set" : "queued", A->Routine,
                 Kept ? (A->Owner == NULL ? " (set by the test, not counted)" : " (its driver is still loaded)") : "");

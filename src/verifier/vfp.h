@@ -25,16 +25,9 @@ VOID VfpResetActiveObjects(VOID);
 /* TRUE: the machine is being torn down, freed memory is no longer checked. */
 VOID VfpStopActiveObjects(BOOLEAN Stop);
 
-/* Appends to a fixed buffer; never overflows, always terminates. */
-typedef struct _VFP_TEXT {
-    PCHAR Buffer;
-    SIZE_T Size;
-    SIZE_T Used;
-} VFP_TEXT;
-VOID VfpAppend(VFP_TEXT *Text, PCSTR Format, ...) IRPSIM_FORMAT_PRINTF(2, 3); /* portability: compiler.h (MinGW) */
-/* "\Driver\Beep" (or "irpsim or the test") into Buffer. */
-VOID VfpDriverName(PDRIVER_OBJECT Driver, PCHAR Buffer, SIZE_T Size);
-/* A pool tag as its four characters ("Tst1"). */
-VOID VfpFormatTag(ULONG Tag, CHAR Text[5]);
+/* Report text (RtlpTextAppend, RtlpFormatPoolTag) and driver names
+   (IopFormatDriverName) come from the shared helpers. */
+#include "../rtl/text.h"
+#include "../io/iop.h"
 
 #endif /* IRPSIM_VFP_H */
