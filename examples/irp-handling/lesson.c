@@ -204,6 +204,10 @@ VOID LessonScenario4(LESSON_LOWER Lower, PLESSON_OUTCOME Outcome)
 static VOID LessonWaitAsync(PLESSON_OUTCOME Outcome)
 {
     (void)KeWaitForSingleObject(&Outcome->Async.Done, Executive, KernelMode, FALSE, NULL);
+    /* The routine signals before it frees the IRP and returns; when a DPC
+       completed the request, let that DPC finish before looking at the IRP's
+       history (it is the scenario's end). */
+    KeFlushQueuedDpcs();
 }
 
 VOID LessonScenario5(LESSON_LOWER Lower, ULONG IoFlags, PLESSON_OUTCOME Outcome)

@@ -79,6 +79,9 @@ static VOID RollLessonFinishRequest(PDEVICE_OBJECT Target, PROLL_LESSON_RESULT R
     PUCHAR Buffer = (PUCHAR)Request->Buffer;
     if (Result->Sent == STATUS_PENDING) {
         (void)KeWaitForSingleObject(&Request->Done, Executive, KernelMode, FALSE, NULL);
+        /* The routine signals before it returns; when a DPC completed the
+           request, let that DPC finish so the request's story is complete. */
+        KeFlushQueuedDpcs();
         for (ULONG i = 0; i < ROLL_LESSON_LENGTH; i++) {
             if (Request->MajorFunction == IRP_MJ_READ)
                 Result->DataMoved += Buffer[i] == 0xA5;
