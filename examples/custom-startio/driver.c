@@ -82,8 +82,11 @@ static VOID NTAPI OnReadDone(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgum
     UNREFERENCED_PARAMETER(SystemArgument2);
 
     Ext->CurrentRead = NULL;
+    /* Take the next read (or mark the queue idle) before completing this
+       one: once completed, the application may send its next read from
+       another processor at once, and that read must find the queue idle. */
+    Next = NextRead(Ext);
     CompleteRead(Done);
-    Next = NextRead(Ext); /* NULL: the queue is idle again */
     if (Next != NULL)
         MyStartIo(Ext, Next);
 }
