@@ -15,6 +15,7 @@
  *   - IoCsqInsertIrpEx on a queue from IoCsqInitialize returns STATUS_SUCCESS.
  */
 #include "csq_driver.h"
+#include "irp_storm.h"
 #include <irpsim/irpsim.h>
 #include <irpsim/trace.h>
 
@@ -556,211 +557,59 @@ static void test_trace_events(void **State)
 }
 
 /* ---------------------------------------------------------------------
- * Stress: inserters, removers and cancellers at once.
- *
- * Windows guarantees (and irpsim must too) that whatever the interleaving,
- * every IRP put into a CSQ is completed exactly once — by the dequeuer or
- * through CsqCompleteCanceledIrp — and none is lost. Cancellers may only
- * call IoCancelIrp on an IRP they know to be alive, so each slot carries a
- * reference count: the in-flight I/O holds one (dropped by the completion
- * routine), a canceller takes one around IoCancelIrp; whoever drops the
- * last one frees the IRP.
+ * Stress: inserters, removers and cancellers at once (the IRP storm,
+ * tests/support/irp_storm.h): whatever the interleaving, every IRP put
+ * into a CSQ is completed exactly once — by the dequeuer or through
+ * CsqCompleteCanceledIrp — and none is lost.
  * ------------------------------------------------------------------- */
 
-#define STRESS_INSERTERS    4
-#define STRESS_REMOVERS     2
-#define STRESS_CANCELLERS   2
-#define STRESS_PER_INSERTER 2000
-#define STRESS_IRPS         (STRESS_INSERTERS * STRESS_PER_INSERTER)
+static volatile LONG StressDequeued;
 
-typedef struct _STRESS_SLOT {
-    PIRP Irp;
-    volatile LONG References;
-    volatile LONG Completions;
-    volatile LONG Status;
-} STRESS_SLOT;
-
-typedef struct _STRESS {
-    STRESS_SLOT *Slots;
-    volatile LONG CancelHits; /* IoCancelIrp returned TRUE */
-    volatile LONG Dequeued;
-} STRESS;
-
-/* Completions seen by StressCompletion, over all slots. */
-static volatile LONG StressCompleted;
-
-typedef struct _STRESS_THREAD {
-    STRESS *Stress;
-    ULONG Index;
-} STRESS_THREAD;
-
-static VOID ReleaseSlot(STRESS_SLOT *Slot)
+static VOID PrepareQueueIoctl(PIO_STACK_LOCATION NextSp)
 {
-    if (InterlockedDecrement(&Slot->References) == 0)
-        IoFreeIrp(Slot->Irp);
+    NextSp->MajorFunction = IRP_MJ_DEVICE_CONTROL;
+    NextSp->Parameters.DeviceIoControl.IoControlCode = IOCTL_CSQ_QUEUE;
 }
 
-static NTSTATUS NTAPI StressCompletion(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
+/* A remover: takes the next queued IRP and completes it. */
+static BOOLEAN RemoveOne(VOID)
 {
-    STRESS_SLOT *Slot = (STRESS_SLOT *)Context;
-    (void)DeviceObject;
-    InterlockedExchange(&Slot->Status, Irp->IoStatus.Status);
-    InterlockedIncrement(&Slot->Completions);
-    ReleaseSlot(Slot);
-    InterlockedIncrement(&StressCompleted);
-    return STATUS_MORE_PROCESSING_REQUIRED;
-}
-
-static BOOLEAN StressDone(VOID)
-{
-    return (BOOLEAN)(InterlockedCompareExchange(&StressCompleted, 0, 0) >= STRESS_IRPS);
-}
-
-static VOID ShortPause(VOID)
-{
-    LARGE_INTEGER Interval;
-    Interval.QuadPart = -10 * 1000; /* 1 ms */
-    KeDelayExecutionThread(KernelMode, FALSE, &Interval);
-}
-
-static VOID NTAPI InserterThread(PVOID Context)
-{
-    STRESS_THREAD *Me = (STRESS_THREAD *)Context;
-    for (ULONG k = 0; k < STRESS_PER_INSERTER; k++) {
-        STRESS_SLOT *Slot = &Me->Stress->Slots[Me->Index * STRESS_PER_INSERTER + k];
-        PIRP Irp = IoAllocateIrp(CsqTestDevice->StackSize, FALSE);
-        PIO_STACK_LOCATION IrpSp;
-        if (Irp == NULL)
-            break;
-        IrpSp = IoGetNextIrpStackLocation(Irp);
-        IrpSp->MajorFunction = IRP_MJ_DEVICE_CONTROL;
-        IrpSp->Parameters.DeviceIoControl.IoControlCode = IOCTL_CSQ_QUEUE;
-        IoSetCompletionRoutine(Irp, StressCompletion, Slot, TRUE, TRUE, TRUE);
-        Slot->Irp = Irp;
-        /* Published: cancellers may now cancel it, even before it is sent. */
-        InterlockedExchange(&Slot->References, 1);
-        (void)IoCallDriver(CsqTestDevice, Irp);
-    }
-    PsTerminateSystemThread(STATUS_SUCCESS);
-}
-
-static VOID NTAPI RemoverThread(PVOID Context)
-{
-    STRESS_THREAD *Me = (STRESS_THREAD *)Context;
-    PIO_CSQ Csq = &Ext()->Plain.Csq;
-    while (!StressDone()) {
-        PIRP Irp = IoCsqRemoveNextIrp(Csq, NULL);
-        if (Irp == NULL) {
-            ShortPause();
-            continue;
-        }
-        InterlockedIncrement(&Me->Stress->Dequeued);
-        CompleteSuccess(Irp);
-    }
-    PsTerminateSystemThread(STATUS_SUCCESS);
-}
-
-static VOID NTAPI CancellerThread(PVOID Context)
-{
-    STRESS_THREAD *Me = (STRESS_THREAD *)Context;
-    ULONG Seed = 0x9E3779B9u * (Me->Index + 1);
-    while (!StressDone()) {
-        for (ULONG n = 0; n < STRESS_IRPS; n++) {
-            STRESS_SLOT *Slot;
-            LONG Refs;
-            Seed = Seed * 1664525u + 1013904223u;
-            Slot = &Me->Stress->Slots[(Seed >> 8) % STRESS_IRPS];
-            /* Only even slots are cancelled, so the odd ones always reach
-               the removers. Take a reference unless the IRP is gone. */
-            if (((ULONG)(Slot - Me->Stress->Slots) & 1) != 0)
-                continue;
-            Refs = InterlockedCompareExchange(&Slot->References, 0, 0);
-            while (Refs > 0) {
-                LONG Seen = InterlockedCompareExchange(&Slot->References, Refs + 1, Refs);
-                if (Seen == Refs)
-                    break;
-                Refs = Seen;
-            }
-            if (Refs <= 0)
-                continue;
-            if (IoCancelIrp(Slot->Irp))
-                InterlockedIncrement(&Me->Stress->CancelHits);
-            ReleaseSlot(Slot);
-        }
-        ShortPause();
-    }
-    PsTerminateSystemThread(STATUS_SUCCESS);
-}
-
-static VOID StartThread(PKSTART_ROUTINE Routine, PVOID Context, PVOID *Thread)
-{
-    HANDLE Handle;
-    assert_int_equal(PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, Routine, Context),
-                     STATUS_SUCCESS);
-    assert_int_equal(ObReferenceObjectByHandle(Handle, SYNCHRONIZE, *PsThreadType, KernelMode, Thread, NULL),
-                     STATUS_SUCCESS);
-    ZwClose(Handle);
+    PIRP Irp = IoCsqRemoveNextIrp(&Ext()->Plain.Csq, NULL);
+    if (Irp == NULL)
+        return FALSE;
+    InterlockedIncrement(&StressDequeued);
+    CompleteSuccess(Irp);
+    return TRUE;
 }
 
 static void test_stress_insert_remove_cancel(void **State)
 {
-    enum { THREADS = STRESS_INSERTERS + STRESS_REMOVERS + STRESS_CANCELLERS };
     PTEST_QUEUE Queue = &Ext()->Plain;
-    STRESS Stress;
-    STRESS_THREAD Params[THREADS];
-    PVOID Threads[THREADS];
-    LONG Cancelled = 0;
-    LONG Succeeded = 0;
-    ULONG t = 0;
+    IRP_STORM_CONFIG Config;
+    IRP_STORM_RESULT Result;
     (void)State;
 
-    memset(&Stress, 0, sizeof(Stress));
-    StressCompleted = 0;
-    Stress.Slots = (STRESS_SLOT *)calloc(STRESS_IRPS, sizeof(STRESS_SLOT));
-    assert_non_null(Stress.Slots);
+    StressDequeued = 0;
     Queue->Logging = FALSE;
+    memset(&Config, 0, sizeof(Config));
+    Config.Device = CsqTestDevice;
+    Config.Senders = 4;
+    Config.PerSender = 2000;
+    Config.Cancellers = 2;
+    Config.Workers = 2;
+    Config.Seed = 0x9E3779B9u;
+    Config.Prepare = PrepareQueueIoctl;
+    Config.Work = RemoveOne;
+    IrpStormRun(&Config, &Result);
 
-    for (ULONG i = 0; i < STRESS_CANCELLERS; i++, t++) {
-        Params[t].Stress = &Stress;
-        Params[t].Index = i;
-        StartThread(CancellerThread, &Params[t], &Threads[t]);
-    }
-    for (ULONG i = 0; i < STRESS_REMOVERS; i++, t++) {
-        Params[t].Stress = &Stress;
-        Params[t].Index = i;
-        StartThread(RemoverThread, &Params[t], &Threads[t]);
-    }
-    for (ULONG i = 0; i < STRESS_INSERTERS; i++, t++) {
-        Params[t].Stress = &Stress;
-        Params[t].Index = i;
-        StartThread(InserterThread, &Params[t], &Threads[t]);
-    }
-    for (t = 0; t < THREADS; t++) {
-        assert_int_equal(KeWaitForSingleObject(Threads[t], Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
-        ObDereferenceObject(Threads[t]);
-    }
-
-    for (ULONG i = 0; i < STRESS_IRPS; i++) {
-        STRESS_SLOT *Slot = &Stress.Slots[i];
-        assert_int_equal(Slot->Completions, 1);
-        assert_int_equal(Slot->References, 0); /* freed */
-        if (Slot->Status == STATUS_CANCELLED)
-            Cancelled++;
-        else if (Slot->Status == STATUS_SUCCESS)
-            Succeeded++;
-        if ((i & 1) != 0)
-            assert_int_equal(Slot->Status, STATUS_SUCCESS);
-    }
-    print_message("csq stress: %d IRPs, %d cancelled (%d by IoCancelIrp's routine), %d dequeued\n", STRESS_IRPS,
-                  (int)Cancelled, (int)Stress.CancelHits, (int)Succeeded);
-    assert_int_equal(Cancelled + Succeeded, STRESS_IRPS);
-    assert_int_equal(Succeeded, Stress.Dequeued);
-    assert_int_equal(Cancelled, Queue->CompleteCanceledCalls);
+    print_message("csq stress: %lu IRPs, %d cancelled (%d by IoCancelIrp's routine), %d dequeued\n",
+                  (unsigned long)Result.Irps, (int)Result.Cancelled, (int)Result.CancelHits, (int)Result.Succeeded);
+    assert_int_equal(Result.Succeeded, StressDequeued);
+    assert_int_equal(Result.Cancelled, Queue->CompleteCanceledCalls);
     assert_int_equal(Queue->CallsWithoutLock, 0);
     assert_int_equal(Queue->CompleteCanceledWithLock, 0);
     assert_true(IsListEmpty(&Queue->List));
     assert_null(IoCsqRemoveNextIrp(&Queue->Csq, NULL));
-    free(Stress.Slots);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
  * STATUS_MORE_PROCESSING_REQUIRED so the test frees the IRP itself.
  */
 #include "startio_driver.h"
+#include "irp_storm.h"
 #include <irpsim/irpsim.h>
 #include <irpsim/trace.h>
 
@@ -464,7 +465,8 @@ static void test_trace_events(void **State)
  * interleaving — cancelled before IoStartPacket, while queued, while
  * current — every packet is completed exactly once, StartIo never nests,
  * and the device ends idle. Slots are reference counted as in the CSQ
- * stress test so IoCancelIrp only ever sees live IRPs.
+ * stress test (tests/support/irp_storm.h) so IoCancelIrp only ever sees
+ * live IRPs.
  *
  * Two drivers: one whose StartIo finishes each packet at once (and starts
  * the next), and one whose StartIo only programs the "hardware" while a
@@ -472,178 +474,41 @@ static void test_trace_events(void **State)
  * packets wait in the queue and get cancelled there.
  * ------------------------------------------------------------------- */
 
-#define STORM_SENDERS    4
-#define STORM_CANCELLERS 2
-#define STORM_PER_SENDER 1000
-#define STORM_IRPS       (STORM_SENDERS * STORM_PER_SENDER)
-
-typedef struct _STORM_SLOT {
-    PIRP Irp;
-    volatile LONG References;
-    volatile LONG Completions;
-    volatile LONG Status;
-} STORM_SLOT;
-
-typedef struct _STORM_THREAD {
-    STORM_SLOT *Slots;
-    ULONG Index;
-} STORM_THREAD;
-
-static volatile LONG StormCompleted;
-
-static VOID ReleaseSlot(STORM_SLOT *Slot)
+static VOID PrepareRead(PIO_STACK_LOCATION NextSp)
 {
-    if (InterlockedDecrement(&Slot->References) == 0)
-        IoFreeIrp(Slot->Irp);
-}
-
-static NTSTATUS NTAPI StormCompletion(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
-{
-    STORM_SLOT *Slot = (STORM_SLOT *)Context;
-    (void)DeviceObject;
-    InterlockedExchange(&Slot->Status, Irp->IoStatus.Status);
-    InterlockedIncrement(&Slot->Completions);
-    ReleaseSlot(Slot);
-    InterlockedIncrement(&StormCompleted);
-    return STATUS_MORE_PROCESSING_REQUIRED;
-}
-
-static BOOLEAN StormDone(VOID)
-{
-    return (BOOLEAN)(InterlockedCompareExchange(&StormCompleted, 0, 0) >= STORM_IRPS);
-}
-
-static VOID StormPause(VOID)
-{
-    LARGE_INTEGER Pause;
-    Pause.QuadPart = -10 * 1000; /* 1 ms */
-    KeDelayExecutionThread(KernelMode, FALSE, &Pause);
-}
-
-static VOID NTAPI SenderThread(PVOID Context)
-{
-    STORM_THREAD *Me = (STORM_THREAD *)Context;
-    for (ULONG k = 0; k < STORM_PER_SENDER; k++) {
-        STORM_SLOT *Slot = &Me->Slots[Me->Index * STORM_PER_SENDER + k];
-        PIRP Irp = IoAllocateIrp(StartIoTestDevice->StackSize, FALSE);
-        PIO_STACK_LOCATION IrpSp;
-        if (Irp == NULL)
-            break;
-        IrpSp = IoGetNextIrpStackLocation(Irp);
-        IrpSp->MajorFunction = IRP_MJ_READ;
-        IoSetCompletionRoutine(Irp, StormCompletion, Slot, TRUE, TRUE, TRUE);
-        Slot->Irp = Irp;
-        InterlockedExchange(&Slot->References, 1); /* published: cancellers may cancel it now */
-        (void)IoCallDriver(StartIoTestDevice, Irp);
-    }
-    PsTerminateSystemThread(STATUS_SUCCESS);
-}
-
-static VOID NTAPI CancellerThread(PVOID Context)
-{
-    STORM_THREAD *Me = (STORM_THREAD *)Context;
-    ULONG Seed = 0x7F4A7C15u * (Me->Index + 1);
-    while (!StormDone()) {
-        for (ULONG n = 0; n < STORM_IRPS; n++) {
-            ULONG Index;
-            STORM_SLOT *Slot;
-            LONG Refs;
-            Seed = Seed * 1664525u + 1013904223u;
-            Index = (Seed >> 8) % STORM_IRPS;
-            if ((Index & 1) != 0)
-                continue; /* odd packets are never cancelled */
-            Slot = &Me->Slots[Index];
-            Refs = InterlockedCompareExchange(&Slot->References, 0, 0);
-            while (Refs > 0) {
-                LONG Seen = InterlockedCompareExchange(&Slot->References, Refs + 1, Refs);
-                if (Seen == Refs)
-                    break;
-                Refs = Seen;
-            }
-            if (Refs <= 0)
-                continue;
-            (void)IoCancelIrp(Slot->Irp);
-            ReleaseSlot(Slot);
-        }
-        StormPause();
-    }
-    PsTerminateSystemThread(STATUS_SUCCESS);
-}
-
-/* The device's interrupt and DpcForIsr (Hold mode). */
-static VOID NTAPI HardwareThread(PVOID Context)
-{
-    (void)Context;
-    while (!StormDone()) {
-        if (!StartIoTestInterrupt())
-            StormPause();
-    }
-    PsTerminateSystemThread(STATUS_SUCCESS);
-}
-
-static VOID StartThread(PKSTART_ROUTINE Routine, PVOID Context, PVOID *Thread)
-{
-    HANDLE Handle;
-    assert_int_equal(PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, Routine, Context),
-                     STATUS_SUCCESS);
-    assert_int_equal(ObReferenceObjectByHandle(Handle, SYNCHRONIZE, *PsThreadType, KernelMode, Thread, NULL),
-                     STATUS_SUCCESS);
-    ZwClose(Handle);
+    NextSp->MajorFunction = IRP_MJ_READ;
 }
 
 static VOID RunCancelStorm(BOOLEAN Hardware)
 {
-    enum { THREADS = STORM_SENDERS + STORM_CANCELLERS + 1 };
     PSTARTIO_DEVICE_EXTENSION E = Ext();
-    STORM_SLOT *Slots = (STORM_SLOT *)calloc(STORM_IRPS, sizeof(STORM_SLOT));
-    STORM_THREAD Params[THREADS];
-    PVOID Threads[THREADS];
-    ULONG Count = 0;
-    LONG Cancelled = 0;
+    IRP_STORM_CONFIG Config;
+    IRP_STORM_RESULT Result;
 
-    assert_non_null(Slots);
-    StormCompleted = 0;
     E->UseCancel = TRUE;
     E->Hold = Hardware;
     IoSetStartIoAttributes(StartIoTestDevice, TRUE, FALSE);
 
-    if (Hardware)
-        StartThread(HardwareThread, NULL, &Threads[Count++]);
-    for (ULONG i = 0; i < STORM_CANCELLERS; i++, Count++) {
-        Params[Count].Slots = Slots;
-        Params[Count].Index = i;
-        StartThread(CancellerThread, &Params[Count], &Threads[Count]);
-    }
-    for (ULONG i = 0; i < STORM_SENDERS; i++, Count++) {
-        Params[Count].Slots = Slots;
-        Params[Count].Index = i;
-        StartThread(SenderThread, &Params[Count], &Threads[Count]);
-    }
-    for (ULONG t = 0; t < Count; t++) {
-        assert_int_equal(KeWaitForSingleObject(Threads[t], Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
-        ObDereferenceObject(Threads[t]);
-    }
+    memset(&Config, 0, sizeof(Config));
+    Config.Device = StartIoTestDevice;
+    Config.Senders = 4;
+    Config.PerSender = 1000;
+    Config.Cancellers = 2;
+    Config.Seed = 0x7F4A7C15u;
+    Config.Prepare = PrepareRead;
+    Config.Workers = Hardware ? 1 : 0; /* the device's interrupt and DpcForIsr */
+    Config.Work = StartIoTestInterrupt;
+    IrpStormRun(&Config, &Result);
 
-    for (ULONG i = 0; i < STORM_IRPS; i++) {
-        assert_int_equal(Slots[i].Completions, 1);
-        assert_int_equal(Slots[i].References, 0);
-        if (Slots[i].Status == STATUS_CANCELLED)
-            Cancelled++;
-        else
-            assert_int_equal(Slots[i].Status, STATUS_SUCCESS);
-        if ((i & 1) != 0)
-            assert_int_equal(Slots[i].Status, STATUS_SUCCESS);
-    }
-    print_message("startio storm (%s): %d IRPs, %d cancelled (%d while queued), %d StartIo calls\n",
-                  Hardware ? "hardware thread" : "inline", STORM_IRPS, (int)Cancelled, (int)E->CancelCompleted,
-                  (int)E->StartIoCalls);
+    print_message("startio storm (%s): %lu IRPs, %d cancelled (%d while queued), %d StartIo calls\n",
+                  Hardware ? "hardware thread" : "inline", (unsigned long)Result.Irps, (int)Result.Cancelled,
+                  (int)E->CancelCompleted, (int)E->StartIoCalls);
     /* Every packet the cancel routine did not take out of the queue went
        through StartIo exactly once. */
-    assert_int_equal(E->StartIoCalls + E->CancelCompleted, STORM_IRPS);
-    assert_true(Cancelled >= E->CancelCompleted);
+    assert_int_equal(E->StartIoCalls + E->CancelCompleted, Result.Irps);
+    assert_true(Result.Cancelled >= E->CancelCompleted);
     assert_int_equal(E->MaxDepth, 1);
     AssertIdle();
-    free(Slots);
 }
 
 static void test_cancel_storm_inline(void **State)
