@@ -14,6 +14,7 @@
 #define IRPSIM_CMOCKA_H
 
 #include <irpsim/irpsim.h>
+#include <irpsim/trace.h>
 
 IRPSIM_EXTERN_C_BEGIN
 
@@ -34,6 +35,25 @@ extern IRPSIM_THREAD_LOCAL IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck; /* compil
 /* Asserts a bug check parameter of the last caught bug check. */
 #define irpsim_assert_bugcheck_parameter(Index, Expected) \
     assert_int_equal(irpsim_last_bugcheck.Info.Parameter[(Index)], (ULONG_PTR)(Expected))
+
+/*
+ * Defines the CMocka fixtures TracedSetup and TracedTeardown: Setup and
+ * Teardown with the in-memory trace switched on before the machine starts
+ * and off after it has stopped, while no simulated thread can be emitting
+ * events.
+ */
+#define IRPSIM_TRACED_FIXTURES(TracedSetup, TracedTeardown, Setup, Teardown) \
+    static int TracedSetup(void **State)                                     \
+    {                                                                        \
+        IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);                        \
+        return Setup(State);                                                 \
+    }                                                                        \
+    static int TracedTeardown(void **State)                                  \
+    {                                                                        \
+        int Result = Teardown(State);                                        \
+        IrpSimTraceEnable(0, NULL);                                          \
+        return Result;                                                       \
+    }
 
 IRPSIM_EXTERN_C_END
 

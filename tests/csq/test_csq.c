@@ -76,20 +76,7 @@ static int Teardown(void **State)
     return Result;
 }
 
-/* Tracing is switched on before the machine starts and off after it
-   stopped, while no other thread can be emitting events. */
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);
-    return Setup(State);
-}
-
-static int TeardownTraced(void **State)
-{
-    int Result = Teardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return Result;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, Teardown)
 
 static NTSTATUS NTAPI CountCompletion(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
 {

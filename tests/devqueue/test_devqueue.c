@@ -31,20 +31,7 @@ static int Teardown(void **State)
     return 0;
 }
 
-/* Tracing is switched on before the machine starts and off after it has
-   stopped, while no other simulated thread is running. */
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);
-    return Setup(State);
-}
-
-static int TeardownTraced(void **State)
-{
-    int Result = Teardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return Result;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, Teardown)
 
 static KIRQL RaiseToDispatch(void)
 {

@@ -35,20 +35,7 @@ static int Teardown(void **State)
     return 0;
 }
 
-/* Tracing is switched on before the machine starts and off after it
-   stopped, when no other thread can be emitting events. */
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);
-    return Setup(State);
-}
-
-static int TeardownTraced(void **State)
-{
-    Teardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return 0;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, Teardown)
 
 /* ---- helpers ---- */
 

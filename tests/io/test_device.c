@@ -441,18 +441,7 @@ static void TestErrorLogEntry(void **State)
     IrpSimUnloadDriver(Driver);
 }
 
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL); /* before any thread runs */
-    return Setup(State);
-}
-
-static int TeardownTraced(void **State)
-{
-    Teardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return 0;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, Teardown)
 
 int main(void)
 {

@@ -22,24 +22,13 @@ static int Setup(void **State)
     return Lower != NULL ? 0 : -1;
 }
 
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);
-    return Setup(State);
-}
-
 static int Teardown(void **State)
 {
     (void)State;
     return IoBuildStop();
 }
 
-static int TeardownTraced(void **State)
-{
-    int Result = Teardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return Result;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, Teardown)
 
 static BOOLEAN Virtual(void)
 {

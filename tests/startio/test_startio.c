@@ -48,20 +48,7 @@ static int Teardown(void **State)
     return IrpSimGetShutdownLeakCount() == 0 ? 0 : -1;
 }
 
-/* Tracing is switched on before the machine starts and off after it
-   stopped, while no other thread can be emitting events. */
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);
-    return Setup(State);
-}
-
-static int TeardownTraced(void **State)
-{
-    int Result = Teardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return Result;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, Teardown)
 
 static NTSTATUS NTAPI CountCompletion(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
 {

@@ -132,18 +132,7 @@ static void test_settings_reset_by_initialize(void **State)
 }
 
 /* The trace has an IrpSimTraceVerifier event per report (A1 code, A2 subcode). */
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);
-    return Setup(State);
-}
-
-static int TeardownTraced(void **State)
-{
-    VfTestTeardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return 0;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, VfTestTeardown)
 
 static void test_traced(void **State)
 {

@@ -194,18 +194,7 @@ static void test_environment(void **State)
 }
 
 /* Each injected failure is traced (a verifier event with code 0 and a text). */
-static int SetupTraced(void **State)
-{
-    IrpSimTraceEnable(IRPSIM_TRACE_MEMORY, NULL);
-    return Setup(State);
-}
-
-static int TeardownTraced(void **State)
-{
-    VfTestTeardown(State);
-    IrpSimTraceEnable(0, NULL);
-    return 0;
-}
+IRPSIM_TRACED_FIXTURES(SetupTraced, TeardownTraced, Setup, VfTestTeardown)
 
 static void test_traced(void **State)
 {
