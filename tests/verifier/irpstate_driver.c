@@ -2,6 +2,7 @@
  * The IRP life-cycle driver (see irpstate_driver.h).
  */
 #include "irpstate_driver.h"
+#include "list_csq.h"
 
 #define IRPSTATE_TAG 'tSrI'
 
@@ -11,53 +12,12 @@ PDEVICE_OBJECT IrpStateFilter, IrpStateBelow;
 PIRP IrpStateHeld;
 static PDRIVER_OBJECT IrpStateDriver;
 
-/* ---- a cancel-safe queue ---- */
-static IO_CSQ IrpStateCsq;
-static LIST_ENTRY IrpStateQueue;
-static KSPIN_LOCK IrpStateQueueLock;
-
-static VOID IrpStateCsqInsert(PIO_CSQ Csq, PIRP Irp)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    InsertTailList(&IrpStateQueue, &Irp->Tail.Overlay.ListEntry);
-}
-
-static VOID IrpStateCsqRemove(PIO_CSQ Csq, PIRP Irp)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
-}
-
-static PIRP IrpStateCsqPeek(PIO_CSQ Csq, PIRP Irp, PVOID PeekContext)
-{
-    PLIST_ENTRY Next = Irp != NULL ? Irp->Tail.Overlay.ListEntry.Flink : IrpStateQueue.Flink;
-    UNREFERENCED_PARAMETER(Csq);
-    UNREFERENCED_PARAMETER(PeekContext);
-    return Next == &IrpStateQueue ? NULL : CONTAINING_RECORD(Next, IRP, Tail.Overlay.ListEntry);
-}
-
-static VOID IrpStateCsqAcquire(PIO_CSQ Csq, PKIRQL Irql)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    KeAcquireSpinLock(&IrpStateQueueLock, Irql);
-}
-
-static VOID IrpStateCsqRelease(PIO_CSQ Csq, KIRQL Irql)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    KeReleaseSpinLock(&IrpStateQueueLock, Irql);
-}
-
-static VOID IrpStateCsqCompleteCanceled(PIO_CSQ Csq, PIRP Irp)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    Irp->IoStatus.Status = STATUS_CANCELLED;
-    IoCompleteRequest(Irp, IO_NO_INCREMENT);
-}
+/* ---- a cancel-safe queue (tests/support/list_csq.h) ---- */
+static LIST_CSQ IrpStateQueue;
 
 PIRP IrpStateDequeue(VOID)
 {
-    return IoCsqRemoveNextIrp(&IrpStateCsq, NULL);
+    return IoCsqRemoveNextIrp(&IrpStateQueue.Csq, NULL);
 }
 
 static VOID IrpStateCancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
@@ -105,7 +65,7 @@ static NTSTATUS IrpStateDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         IoCompleteRequest(Irp, IO_NO_INCREMENT);
         return STATUS_PENDING;
     case StateQueue:
-        return IoCsqInsertIrpEx(&IrpStateCsq, Irp, NULL, NULL) == STATUS_SUCCESS
+        return IoCsqInsertIrpEx(&IrpStateQueue.Csq, Irp, NULL, NULL) == STATUS_SUCCESS
                    ? STATUS_PENDING
                    : IrpStateCompleteWith(Irp, STATUS_CANCELLED, 0);
     case StateInformationTooLarge:
@@ -192,10 +152,7 @@ NTSTATUS IrpStateDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Regist
     for (ULONG i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++)
         DriverObject->MajorFunction[i] = IrpStateDispatch;
     DriverObject->DriverUnload = IrpStateUnload;
-    InitializeListHead(&IrpStateQueue);
-    KeInitializeSpinLock(&IrpStateQueueLock);
-    IoCsqInitialize(&IrpStateCsq, IrpStateCsqInsert, IrpStateCsqRemove, IrpStateCsqPeek, IrpStateCsqAcquire,
-                    IrpStateCsqRelease, IrpStateCsqCompleteCanceled);
+    (void)ListCsqInitialize(&IrpStateQueue);
     Status = IoCreateDevice(DriverObject, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, &IrpStateDevice);
     if (NT_SUCCESS(Status))
         Status = IoCreateDevice(DriverObject, 0, NULL, FILE_DEVICE_UNKNOWN, 0, FALSE, &IrpStateBelow);

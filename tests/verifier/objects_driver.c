@@ -85,7 +85,7 @@ BOOLEAN ObjectsQueueEntry(PKDEVICE_QUEUE_ENTRY Entry)
 
 NTSTATUS ObjectsQueueIrp(PIRP Irp)
 {
-    return IoCsqInsertIrpEx(&ObjectsExtension()->Csq, Irp, NULL, NULL);
+    return IoCsqInsertIrpEx(&ObjectsExtension()->Csq.Csq, Irp, NULL, NULL);
 }
 
 VOID ObjectsReinitialiseTimer(VOID)
@@ -125,49 +125,6 @@ VOID ObjectsFreeContext(POBJECTS_CONTEXT Context, BOOLEAN CancelFirst)
     ExFreePoolWithTag(Context, OBJECTS_TAG);
 }
 
-/* ---- the CSQ callbacks (never reached when the CSQ is uninitialised) ---- */
-static LIST_ENTRY ObjectsIrps;
-static KSPIN_LOCK ObjectsIrpLock;
-
-static VOID ObjectsCsqInsert(PIO_CSQ Csq, PIRP Irp)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    InsertTailList(&ObjectsIrps, &Irp->Tail.Overlay.ListEntry);
-}
-
-static VOID ObjectsCsqRemove(PIO_CSQ Csq, PIRP Irp)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
-}
-
-static PIRP ObjectsCsqPeek(PIO_CSQ Csq, PIRP Irp, PVOID PeekContext)
-{
-    PLIST_ENTRY Next = Irp != NULL ? Irp->Tail.Overlay.ListEntry.Flink : ObjectsIrps.Flink;
-    UNREFERENCED_PARAMETER(Csq);
-    UNREFERENCED_PARAMETER(PeekContext);
-    return Next == &ObjectsIrps ? NULL : CONTAINING_RECORD(Next, IRP, Tail.Overlay.ListEntry);
-}
-
-static VOID ObjectsCsqAcquire(PIO_CSQ Csq, PKIRQL Irql)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    KeAcquireSpinLock(&ObjectsIrpLock, Irql);
-}
-
-static VOID ObjectsCsqRelease(PIO_CSQ Csq, KIRQL Irql)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    KeReleaseSpinLock(&ObjectsIrpLock, Irql);
-}
-
-static VOID ObjectsCsqCompleteCanceled(PIO_CSQ Csq, PIRP Irp)
-{
-    UNREFERENCED_PARAMETER(Csq);
-    Irp->IoStatus.Status = STATUS_CANCELLED;
-    IoCompleteRequest(Irp, IO_NO_INCREMENT);
-}
-
 static VOID ObjectsUnload(PDRIVER_OBJECT DriverObject)
 {
     UNREFERENCED_PARAMETER(DriverObject);
@@ -189,16 +146,14 @@ NTSTATUS ObjectsDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING Registr
         return Status;
     Extension = (POBJECTS_EXTENSION)ObjectsDevice->DeviceExtension;
     RtlZeroMemory(Extension, sizeof(*Extension));
-    InitializeListHead(&ObjectsIrps);
-    KeInitializeSpinLock(&ObjectsIrpLock);
+    ListCsqInitializeStorage(&Extension->Csq);
     if (ObjectsInitialise) {
         KeInitializeEvent(&Extension->Event, NotificationEvent, FALSE);
         KeInitializeTimer(&Extension->Timer);
         KeInitializeDpc(&Extension->Dpc, ObjectsDeferred, NULL);
         KeSetTargetProcessorDpc(&Extension->Dpc, 0);
         KeInitializeDeviceQueue(&Extension->Queue);
-        IoCsqInitialize(&Extension->Csq, ObjectsCsqInsert, ObjectsCsqRemove, ObjectsCsqPeek, ObjectsCsqAcquire,
-                        ObjectsCsqRelease, ObjectsCsqCompleteCanceled);
+        (void)ListCsqInitialize(&Extension->Csq);
     }
     return STATUS_SUCCESS;
 }

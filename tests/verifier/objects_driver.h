@@ -8,13 +8,14 @@
 #define OBJECTS_DRIVER_H
 
 #include <ntddk.h>
+#include "list_csq.h"
 
 typedef struct _OBJECTS_EXTENSION {
     KEVENT Event;
     KTIMER Timer;
     KDPC Dpc;
     KDEVICE_QUEUE Queue;
-    IO_CSQ Csq;
+    LIST_CSQ Csq; /* tests/support/list_csq.h */
 } OBJECTS_EXTENSION, *POBJECTS_EXTENSION;
 
 /* A context block the driver allocates from pool, with objects inside. */

@@ -48,7 +48,7 @@ static void test_initialised_objects_work(void **State)
     KeFlushQueuedDpcs();
     assert_false(ObjectsQueueEntry(&Entry)); /* idle: now busy, nothing queued */
     assert_int_equal(ObjectsQueueIrp(Irp), STATUS_SUCCESS);
-    assert_ptr_equal(IoCsqRemoveNextIrp(&Extension->Csq, NULL), Irp);
+    assert_ptr_equal(IoCsqRemoveNextIrp(&Extension->Csq.Csq, NULL), Irp);
     ObjectsUndo();
     IoFreeIrp(Irp);
     assert_int_equal(IrpSimVerifierReportCount(), 0);
