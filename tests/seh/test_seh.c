@@ -141,7 +141,9 @@ static void test_finally_normal_exit(void **State)
    innermost first, with AbnormalTermination() TRUE, before the handler. */
 static void test_finally_during_unwind(void **State)
 {
-    BOOLEAN Abnormal[2] = {FALSE, FALSE};
+    /* volatile: set in a __finally run by the unwind, read after the
+       handler (the setjmp rule, seh.h) */
+    volatile BOOLEAN Abnormal[2] = {FALSE, FALSE};
     (void)State;
     __try {
         __try {
@@ -250,7 +252,7 @@ static void test_leave(void **State)
 /* AbnormalTermination() answers for the innermost __finally block. */
 static void test_abnormal_termination_nested(void **State)
 {
-    BOOLEAN Inner = TRUE, OuterBefore = FALSE, OuterAfter = FALSE;
+    volatile BOOLEAN Inner = TRUE, OuterBefore = FALSE, OuterAfter = FALSE; /* the setjmp rule, seh.h */
     (void)State;
     __try {
         __try {
