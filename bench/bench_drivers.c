@@ -275,27 +275,44 @@ static NTSTATUS NTAPI QueueDispatch(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     return STATUS_SUCCESS;
 }
 
+/* Two devices, the same dispatch routine and CSQ: \\.\BenchQueue, and
+   \\.\BenchQueueStack, which asks for four stack locations (as a driver
+   reserving room for devices it passes requests to does), so that the
+   application side can measure four-location IRPs too. */
+static const PCWSTR QueueNames[2] = {L"\\Device\\BenchQueue", L"\\Device\\BenchQueueStack"};
+static const PCWSTR QueueLinks[2] = {L"\\DosDevices\\BenchQueue", L"\\DosDevices\\BenchQueueStack"};
+static const CCHAR QueueStackSizes[2] = {1, 4};
+
 static VOID NTAPI QueueUnload(PDRIVER_OBJECT DriverObject)
 {
-    UNICODE_STRING Link = RTL_CONSTANT_STRING(L"\\DosDevices\\BenchQueue");
-    IoDeleteSymbolicLink(&Link);
-    IoDeleteDevice(DriverObject->DeviceObject);
+    for (int i = 0; i < 2; i++) {
+        UNICODE_STRING Link;
+        RtlInitUnicodeString(&Link, QueueLinks[i]);
+        IoDeleteSymbolicLink(&Link);
+    }
+    while (DriverObject->DeviceObject != NULL)
+        IoDeleteDevice(DriverObject->DeviceObject);
 }
 
 NTSTATUS NTAPI BenchQueueDriverEntry(PDRIVER_OBJECT DriverObject, PUNICODE_STRING RegistryPath)
 {
-    UNICODE_STRING Name = RTL_CONSTANT_STRING(L"\\Device\\BenchQueue");
-    UNICODE_STRING Link = RTL_CONSTANT_STRING(L"\\DosDevices\\BenchQueue");
-    PDEVICE_OBJECT Device;
-    NTSTATUS Status;
+    NTSTATUS Status = STATUS_SUCCESS;
     UNREFERENCED_PARAMETER(RegistryPath);
     for (ULONG i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++)
         DriverObject->MajorFunction[i] = QueueDispatch;
     DriverObject->DriverUnload = QueueUnload;
-    Status = IoCreateDevice(DriverObject, 0, &Name, FILE_DEVICE_UNKNOWN, 0, FALSE, &Device);
-    if (!NT_SUCCESS(Status))
-        return Status;
-    Device->Flags |= DO_BUFFERED_IO;
     BenchCsqInitialize();
-    return IoCreateSymbolicLink(&Link, &Name);
+    for (int i = 0; i < 2 && NT_SUCCESS(Status); i++) {
+        UNICODE_STRING Name, Link;
+        PDEVICE_OBJECT Device;
+        RtlInitUnicodeString(&Name, QueueNames[i]);
+        RtlInitUnicodeString(&Link, QueueLinks[i]);
+        Status = IoCreateDevice(DriverObject, 0, &Name, FILE_DEVICE_UNKNOWN, 0, FALSE, &Device);
+        if (!NT_SUCCESS(Status))
+            break;
+        Device->Flags |= DO_BUFFERED_IO;
+        Device->StackSize = QueueStackSizes[i];
+        Status = IoCreateSymbolicLink(&Link, &Name);
+    }
+    return Status;
 }

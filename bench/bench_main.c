@@ -31,7 +31,7 @@ typedef struct _BENCH_RESULT {
     double Goal; /* 0: no goal; otherwise Value must be <= Goal */
 } BENCH_RESULT;
 
-static BENCH_RESULT Results[64];
+static BENCH_RESULT Results[128];
 static int ResultCount;
 static int Quick;
 
@@ -64,7 +64,7 @@ static double Median(double *Values, int Count)
 }
 
 /* Resident memory now (Linux /proc; 0 elsewhere), in KiB. */
-static long CurrentRssKb(void)
+long BenchCurrentRssKb(void)
 {
     long Pages = 0, Resident = 0;
     FILE *Statm = fopen("/proc/self/statm", "r");
@@ -353,38 +353,29 @@ static double CancelStorm(long Count, long *PeakRssKb)
     return Elapsed / (double)Count;
 }
 
-/* ---- 3. DeviceIoControl from the application side, and 4. a CancelIo storm ---- */
+/* ---- 3. DeviceIoControl from the application side, and 4. CancelIo storms (bench_app.c) ---- */
 
-static void BenchWin32(long Calls)
+static void StartAppMachine(void)
 {
     PDRIVER_OBJECT Queue;
-    long Sizes[3] = {10000, 100000, 1000000};
-    char Name[96];
     StartMachine(FALSE, IrpSimClockReal);
-    IrpSimLoadDriver(L"\\Driver\\BenchQueue", BenchQueueDriverEntry, &Queue);
-    Record("3. DeviceIoControl, METHOD_BUFFERED 64/64, synchronous, 1 thread", BenchDeviceIoControlPerSecond(1, Calls),
-           "calls/s", 0);
-    Record("3. DeviceIoControl, METHOD_BUFFERED 64/64, synchronous, 2 threads",
-           BenchDeviceIoControlPerSecond(2, Calls / 2), "calls/s", 0);
-    for (int i = 0; i < 3; i++) {
-        long Peak = 0;
-        double PerIrp;
-        /* CancelIo currently grows quadratically with the number of pending
-           requests (100k takes minutes): measured up to 10k (quick) or 100k;
-           the 1M storm is measured on the kernel side below (IoCancelIrp). */
-        if ((Quick && Sizes[i] > 10000) || Sizes[i] > 100000) {
-            snprintf(Name, sizeof(Name), "4. CancelIo storm, %ld pending requests: skipped (quadratic today)", Sizes[i]);
-            Record(Name, 0, "-", 0);
-            continue;
-        }
-        PerIrp = BenchCancelIoStorm(Sizes[i], &Peak);
-        snprintf(Name, sizeof(Name), "4. CancelIo storm, %ld pending requests: per request", Sizes[i]);
-        Record(Name, PerIrp, "ns", 0);
-        snprintf(Name, sizeof(Name), "4. CancelIo storm, %ld pending requests: total", Sizes[i]);
-        Record(Name, PerIrp * (double)Sizes[i] / 1e6, "ms", 0);
-        snprintf(Name, sizeof(Name), "7. peak RSS with %ld requests pending", Sizes[i]);
-        Record(Name, (double)Peak / 1024.0, "MiB", 0);
+    if (!NT_SUCCESS(IrpSimLoadDriver(L"\\Driver\\BenchQueue", BenchQueueDriverEntry, &Queue))) {
+        fprintf(stderr, "irpsim_bench: could not load the application-side driver\n");
+        exit(2);
     }
+}
+
+/* A fresh machine for each storm, so none inherits what another grew. */
+static void RestartAppMachine(void)
+{
+    StopMachine();
+    StartAppMachine();
+}
+
+static void BenchWin32(void)
+{
+    StartAppMachine();
+    BenchApp(Quick, Record, (unsigned long)IoSizeOfIrp(1), (unsigned long)IoSizeOfIrp(4), RestartAppMachine);
     StopMachine();
 }
 
@@ -506,10 +497,10 @@ static void BenchMemory(void)
         long Before, After;
         char Name[96];
         StartMachine(FALSE, IrpSimClockReal);
-        Before = CurrentRssKb();
+        Before = BenchCurrentRssKb();
         for (long i = 0; i < Count; i++)
             Irps[i] = IoAllocateIrp((CCHAR)Stack, FALSE);
-        After = CurrentRssKb();
+        After = BenchCurrentRssKb();
         for (long i = 0; i < Count; i++)
             IoFreeIrp(Irps[i]);
         StopMachine();
@@ -591,20 +582,36 @@ int main(int argc, char **argv)
         }
     }
     RoundTrips = Quick ? 20000 : 200000;
+    if (getenv("IRPSIM_BENCH_ONLY_APP") != NULL) {
+        /* The application side alone (sections 3, 4 and 7 of bench_app.c). */
+        BenchWin32();
+        return Report(JsonPath, Check);
+    }
     if (getenv("IRPSIM_BENCH_ONLY_ROUNDTRIP") != NULL) {
-        /* For profiling the hot path alone. */
-        BenchRoundTrip("verifier off", FALSE, FALSE, 2.0, RoundTrips);
+        /* For profiling one hot path alone: "1" (verifier off), "on",
+           "trace" or "recycled". */
+        const char *Only = getenv("IRPSIM_BENCH_ONLY_ROUNDTRIP");
+        if (strcmp(Only, "on") == 0)
+            BenchRoundTrip("verifier on", TRUE, FALSE, 5.0, RoundTrips);
+        else if (strcmp(Only, "trace") == 0)
+            BenchRoundTrip("verifier off, tracing on", FALSE, TRUE, 0, RoundTrips / 10);
+        else if (strcmp(Only, "recycled") == 0)
+            BenchRecycledIrps(RoundTrips);
+        else
+            BenchRoundTrip("verifier off", FALSE, FALSE, 2.0, RoundTrips);
         return Report(JsonPath, Check);
     }
     BenchRoundTrip("verifier off", FALSE, FALSE, 2.0, RoundTrips);
     BenchRoundTrip("verifier on", TRUE, FALSE, 5.0, RoundTrips);
     BenchRoundTrip("verifier off, tracing on", FALSE, TRUE, 0, RoundTrips / 10);
     BenchRecycledIrps(RoundTrips);
-    BenchWin32(Quick ? 20000 : 200000);
     BenchCsq(Quick ? 100000 : 1000000);
     BenchTimers();
     BenchVirtualTime();
     BenchMemory();
+    /* After the other memory figures (they read the process's peak RSS,
+       which its storms would otherwise set). */
+    BenchWin32();
     BenchExploration();
     return Report(JsonPath, Check);
 }

@@ -84,8 +84,10 @@ int main(int argc, char **argv)
         }
     }
     /* The article sleeps 1000 ms, the same instant as the first tick: a
-       tie (see README.md). The article's completion bug needs the tick to
-       come first, so that mode waits 1500 ms, on the virtual clock. */
+       tie (see README.md), which only the virtual clock settles every time.
+       The article's completion bug needs the tick to come well before the
+       application's CancelIo, so that mode waits 1500 ms, on the virtual
+       clock. */
     if (Mistake == ARTICLE_MISTAKE_COMPLETE_BEHIND_CSQ) {
         Config.ClockMode = IrpSimClockVirtual;
         if (SleepMs == 0)

@@ -65,6 +65,22 @@ typedef enum _IRPSIM_TRACE_KIND {
     IrpSimTraceBugCheck,   /* A1 = code, A2 = P1 */
     IrpSimTraceVerifier,   /* A1 = code, A2 = subcode; a non-fatal report */
     IrpSimTraceNote,       /* Text = a note added by a test (IrpSimTraceAddNote) or an error-log entry */
+    /* More of the kernel around the IRPs. */
+    IrpSimTraceDpcRemoved,        /* KeRemoveQueueDpc: Object = KDPC, A1 = TRUE removed (it will not run),
+                                     FALSE it was not queued, A2 = processor whose queue held it */
+    IrpSimTraceApcRun,            /* Object = KAPC, A1 = kernel routine, A2 = IRPSIM_TRACE_APC_* kind,
+                                     A3 = normal routine (0 = none); on the thread that runs it, as it starts */
+    IrpSimTraceSemaphoreReleased, /* KeReleaseSemaphore: Object = KSEMAPHORE, A1 = count before,
+                                     A2 = adjustment, A3 = limit */
+    IrpSimTraceMutexReleased,     /* KeReleaseMutex: Object = KMUTEX, A1 = returned (signal state before),
+                                     A2 = TRUE the mutex is now free */
+    IrpSimTraceIoTimer,           /* IoTimer routine: Object = DEVICE_OBJECT, A1 = routine, A2 = context;
+                                     as the routine starts (in the device timer's DPC) */
+    IrpSimTraceEventReset,        /* KeResetEvent / KeClearEvent: Object = KEVENT, A1 = previous state,
+                                     A2 = TRUE KeClearEvent, FALSE KeResetEvent */
+    IrpSimTraceIrpCompletionRoutineStart, /* before a completion routine is called: A1 = routine, A2 = the
+                                             device it is given (0 for the originator's), A3 = its stack
+                                             location (IrpCompletionRoutine follows when it returns) */
     IrpSimTraceKindCount
 } IRPSIM_TRACE_KIND;
 
@@ -84,6 +100,11 @@ typedef struct _IRPSIM_TRACE_EVENT {
                             identity starts at each IrpAllocated), "DPC#1", "TIMER#2",
                             "T8" for threads, a device's name ("IrpSimFunction") */
 } IRPSIM_TRACE_EVENT, *PIRPSIM_TRACE_EVENT;
+
+/* IrpSimTraceApcRun's A2: which kind of APC ran (SEMANTICS 9.5). */
+#define IRPSIM_TRACE_APC_SPECIAL 0 /* special kernel APC (no normal routine), e.g. an IRP's stage 2 */
+#define IRPSIM_TRACE_APC_KERNEL  1 /* normal kernel APC */
+#define IRPSIM_TRACE_APC_USER    2 /* user APC (in an alertable UserMode wait) */
 
 /* Sinks. */
 #define IRPSIM_TRACE_MEMORY  0x1 /* kept in memory for IrpSimTraceGet / queries */
@@ -107,6 +128,7 @@ typedef struct _IRPSIM_TRACE_EVENT {
      IRPSIM_TRACE_MERMAID=path.md
      IRPSIM_TRACE_MERMAID_IRPS=1,3   draw only IRP#1 and IRP#3
      IRPSIM_TRACE_MERMAID_MAX=n      draw at most n arrows and notes
+     IRPSIM_TRACE_MERMAID_SYNC=1     also draw event, semaphore and mutex operations
    A process that starts the machine several times appends one session
    after the other to the same files. */
 VOID IrpSimTraceEnable(_In_ ULONG Sinks, _In_opt_ FILE *Stream);
@@ -153,6 +175,8 @@ typedef struct _IRPSIM_TRACE_MERMAID_OPTIONS {
     BOOLEAN Fenced;          /* wrap in a ```mermaid fence for Markdown */
     BOOLEAN ShowIrpLifetime; /* also draw IoAllocateIrp / IoFreeIrp and stage-2 queuing */
     PCSTR Title;             /* diagram title, or NULL */
+    BOOLEAN ShowSynchronization; /* also draw KeSetEvent, KeResetEvent / KeClearEvent, KeReleaseSemaphore
+                                    and KeReleaseMutex (irpsim's own uses included) */
 } IRPSIM_TRACE_MERMAID_OPTIONS, *PIRPSIM_TRACE_MERMAID_OPTIONS;
 
 /* A Mermaid sequence diagram (Options may be NULL: everything, fenced). */
@@ -183,6 +207,22 @@ BOOLEAN IrpSimTraceIrpHasSequence(_In_ PIRP Irp, _In_reads_(Count) const IRPSIM_
 /* Copies the IRP's Occurrence'th (0 = first) event of Kind. */
 BOOLEAN IrpSimTraceIrpFindEvent(_In_ PIRP Irp, _In_ IRPSIM_TRACE_KIND Kind, _In_ ULONG Occurrence,
                                 _Out_opt_ PIRPSIM_TRACE_EVENT Event);
+
+/* ---------------------------------------------------------------------
+ * Questions about any other object (a KDPC, KTIMER, KEVENT, KSEMAPHORE,
+ * KMUTEX, KAPC, device, ...), answered from the events kept in memory:
+ * every event whose Object is that address, whatever its kind.
+ * ------------------------------------------------------------------- */
+
+/* How many events of Kind name Object (IrpSimTraceNone = all of them). */
+ULONG IrpSimTraceCountObjectEvents(_In_ PVOID Object, _In_ IRPSIM_TRACE_KIND Kind);
+/* TRUE if the events naming Object contain Kinds[0..Count) in this order
+   (other events may come between): "DpcQueued then DpcRemoved". */
+BOOLEAN IrpSimTraceObjectHasSequence(_In_ PVOID Object, _In_reads_(Count) const IRPSIM_TRACE_KIND *Kinds,
+                                     _In_ ULONG Count);
+/* Copies the Occurrence'th (0 = first) event of Kind naming Object. */
+BOOLEAN IrpSimTraceObjectFindEvent(_In_ PVOID Object, _In_ IRPSIM_TRACE_KIND Kind, _In_ ULONG Occurrence,
+                                   _Out_opt_ PIRPSIM_TRACE_EVENT Event);
 
 IRPSIM_EXTERN_C_END
 

@@ -27,7 +27,7 @@
 #define EXP_HEADER_SIZE ((sizeof(EXP_POOL_HEADER) + EXP_ALIGNMENT - 1) & ~(SIZE_T)(EXP_ALIGNMENT - 1))
 #define EXP_QUARANTINE 1024
 
-static PAL_MUTEX ExpPoolLock = PAL_MUTEX_INITIALIZER;
+static KI_QUICK_LOCK ExpPoolLock; /* quick: taken on every allocation and free */
 static LIST_ENTRY ExpLiveBlocks = {&ExpLiveBlocks, &ExpLiveBlocks};
 static ULONG ExpSequence;
 
@@ -129,24 +129,24 @@ static BOOLEAN ExpIsPagedType(POOL_TYPE PoolType)
 
 static VOID ExpCheckAllocation(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, PVOID Caller)
 {
-    KIRQL Irql = KeGetCurrentIrql();
-    /* The verifier's pool rules can be switched on their own (verifier). */
-    BOOLEAN Verifier = VfRuleEnabled(IRPSIM_VERIFIER_POOL);
+    KIRQL Irql = KiGetCurrentThread()->Irql;
+    /* The verifier's pool rules can be switched on their own (verifier);
+       asked only when a rule is broken. */
     if (Tag == 0)
         VfBugCheck(BAD_POOL_CALLER, 0x9B, (ULONG_PTR)PoolType, NumberOfBytes, (ULONG_PTR)Caller, NULL, NULL, NULL);
     if (ExpIsPagedType(PoolType) && Irql > APC_LEVEL) {
-        if (Verifier)
+        if (VfRuleEnabled(IRPSIM_VERIFIER_POOL))
             VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x01, Irql, (ULONG_PTR)PoolType, NumberOfBytes, NULL,
                        NULL, NULL);
         VfBugCheck(BAD_POOL_CALLER, 0x08, Irql, (ULONG_PTR)PoolType, NumberOfBytes, NULL, NULL, NULL);
     }
     if (!ExpIsPagedType(PoolType) && Irql > DISPATCH_LEVEL) {
-        if (Verifier)
+        if (VfRuleEnabled(IRPSIM_VERIFIER_POOL))
             VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x02, Irql, (ULONG_PTR)PoolType, NumberOfBytes, NULL,
                        NULL, NULL);
         VfBugCheck(BAD_POOL_CALLER, 0x08, Irql, (ULONG_PTR)PoolType, NumberOfBytes, NULL, NULL, NULL);
     }
-    if (NumberOfBytes == 0 && Verifier)
+    if (NumberOfBytes == 0 && VfRuleEnabled(IRPSIM_VERIFIER_POOL))
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x00, Irql, (ULONG_PTR)PoolType, 0, NULL, NULL, NULL);
 }
 
@@ -191,9 +191,9 @@ PVOID ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLE
     memset(Block, Zero || (PoolType & POOL_ZERO_ALLOCATION) ? 0 : 0xCD, NumberOfBytes);
     memset((PCHAR)Block + NumberOfBytes, EXP_GUARD_FILL, EXP_GUARD_BYTES);
 
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     if (!ExpSetInsertLocked(Block)) {
-        PalMutexUnlock(&ExpPoolLock);
+        KiReleaseQuickLock(&ExpPoolLock);
         PalAlignedFree(Base);
         if (Raise)
             ExRaiseStatus(STATUS_INSUFFICIENT_RESOURCES);
@@ -201,8 +201,25 @@ PVOID ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLE
     }
     Header->Sequence = ++ExpSequence;
     InsertTailList(&ExpLiveBlocks, &Header->ListEntry);
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     return Block;
+}
+
+/* The first byte of the guard after a block that was overwritten, or NULL
+   (compared a word at a time: every free checks it). */
+static PUCHAR ExpDamagedGuard(PUCHAR Guard)
+{
+    ULONG64 Words[EXP_GUARD_BYTES / sizeof(ULONG64)];
+    memcpy(Words, Guard, sizeof(Words));
+    for (ULONG w = 0; w < RTL_NUMBER_OF(Words); w++) {
+        if (Words[w] == EXP_GUARD_FILL * 0x0101010101010101ULL)
+            continue;
+        for (ULONG i = 0; i < sizeof(ULONG64); i++) {
+            if (Guard[w * sizeof(ULONG64) + i] != EXP_GUARD_FILL)
+                return Guard + w * sizeof(ULONG64) + i;
+        }
+    }
+    return NULL;
 }
 
 static BOOLEAN ExpInQuarantineLocked(PVOID P)
@@ -232,7 +249,8 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
     PEXP_POOL_HEADER Header;
     PEXP_POOL_HEADER Evicted;
     SIZE_T Slot;
-    KIRQL Irql = KeGetCurrentIrql();
+    KIRQL Irql = KiGetCurrentThread()->Irql;
+    PUCHAR Damaged;
     PVOID Active;
     EXP_ACTIVE_KIND ActiveKind;
 
@@ -242,11 +260,11 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
                    "ExFreePool was called with NULL. Windows does not accept a NULL pool address (unlike free()).",
                    "Check the pointer before freeing it.");
 
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     Slot = ExpSetFindLocked(P);
     if (Slot == (SIZE_T)-1) {
         BOOLEAN Twice = ExpInQuarantineLocked(P);
-        PalMutexUnlock(&ExpPoolLock);
+        KiReleaseQuickLock(&ExpPoolLock);
         if (Twice)
             VfBugCheck(BAD_POOL_CALLER, 0x07, 0, (ULONG_PTR)EXP_FREED_MAGIC, (ULONG_PTR)P, NULL, NULL, NULL);
         VfBugCheck(BAD_POOL_CALLER, 0x46, (ULONG_PTR)P, 0, 0, NULL, NULL, NULL);
@@ -254,45 +272,43 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
     Header = ExpHeader(P);
     if (CheckTag && Header->Tag != Tag) {
         ULONG AllocationTag = Header->Tag;
-        PalMutexUnlock(&ExpPoolLock);
+        KiReleaseQuickLock(&ExpPoolLock);
         VfBugCheck(BAD_POOL_CALLER, 0x0A, (ULONG_PTR)P, AllocationTag, Tag, NULL, NULL, NULL);
     }
     if ((ExpIsPagedType(Header->PoolType) && Irql > APC_LEVEL) ||
         (!ExpIsPagedType(Header->PoolType) && Irql > DISPATCH_LEVEL)) {
         POOL_TYPE Type = Header->PoolType;
-        PalMutexUnlock(&ExpPoolLock);
+        KiReleaseQuickLock(&ExpPoolLock);
         if (VfRuleEnabled(IRPSIM_VERIFIER_POOL))
             VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, ExpIsPagedType(Type) ? 0x11 : 0x12, Irql,
                        (ULONG_PTR)Type, (ULONG_PTR)P, NULL, NULL, NULL);
         VfBugCheck(BAD_POOL_CALLER, 0x09, Irql, (ULONG_PTR)Type, (ULONG_PTR)P, NULL, NULL, NULL);
     }
-    for (ULONG i = 0; i < EXP_GUARD_BYTES; i++) {
-        if (((PUCHAR)P)[Header->Size + i] != EXP_GUARD_FILL) {
-            SIZE_T Size = Header->Size;
-            PalMutexUnlock(&ExpPoolLock);
-            VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x51, (ULONG_PTR)P, (ULONG_PTR)((PCHAR)P + Size + i),
-                       Size, NULL, NULL, NULL);
-        }
+    Damaged = ExpDamagedGuard((PUCHAR)P + Header->Size);
+    if (Damaged != NULL) {
+        SIZE_T Size = Header->Size;
+        KiReleaseQuickLock(&ExpPoolLock);
+        VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x51, (ULONG_PTR)P, (ULONG_PTR)Damaged, Size, NULL, NULL, NULL);
     }
     if (VfActiveAny()) {
         /* An armed timer or queued DPC inside the block (0xC7). The check
            may bug check, so it runs without the pool lock; then the block
            is looked up again. */
         SIZE_T Size = Header->Size;
-        PalMutexUnlock(&ExpPoolLock);
+        KiReleaseQuickLock(&ExpPoolLock);
         VfCheckFreedRange(P, Size);
-        PalMutexLock(&ExpPoolLock);
+        KiAcquireQuickLock(&ExpPoolLock);
         Slot = ExpSetFindLocked(P);
         if (Slot == (SIZE_T)-1) {
             /* Another thread freed it meanwhile: a double free. */
-            PalMutexUnlock(&ExpPoolLock);
+            KiReleaseQuickLock(&ExpPoolLock);
             VfBugCheck(BAD_POOL_CALLER, 0x07, 0, (ULONG_PTR)EXP_FREED_MAGIC, (ULONG_PTR)P, NULL, NULL, NULL);
         }
     }
     Active = ExpActiveObjectInRangeLocked(P, Header->Size, &ActiveKind);
     if (Active != NULL) {
         SIZE_T Size = Header->Size;
-        PalMutexUnlock(&ExpPoolLock);
+        KiReleaseQuickLock(&ExpPoolLock);
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCC, (ULONG_PTR)Active, (ULONG_PTR)P, Size, NULL,
                    "Pool was freed while it still contained an active lookaside list.",
                    "Call ExDelete(N)PagedLookasideList / ExDeleteLookasideListEx before freeing the memory that "
@@ -307,7 +323,7 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
     Evicted = ExpQuarantine[ExpQuarantineNext];
     ExpQuarantine[ExpQuarantineNext] = Header;
     ExpQuarantineNext = (ExpQuarantineNext + 1) % EXP_QUARANTINE;
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     if (Evicted != NULL)
         PalAlignedFree(Evicted->Base);
 }
@@ -315,7 +331,7 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
 BOOLEAN ExpIsPoolBlock(PVOID P, PSIZE_T Size, PULONG Tag)
 {
     BOOLEAN Found;
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     Found = ExpSetFindLocked(P) != (SIZE_T)-1;
     if (Found) {
         if (Size != NULL)
@@ -323,18 +339,18 @@ BOOLEAN ExpIsPoolBlock(PVOID P, PSIZE_T Size, PULONG Tag)
         if (Tag != NULL)
             *Tag = ExpHeader(P)->Tag;
     }
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     return Found;
 }
 
 VOID ExpRegisterActiveObject(PVOID Object, EXP_ACTIVE_KIND Kind)
 {
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     if (ExpActiveCount == ExpActiveCapacity) {
         ULONG NewCapacity = ExpActiveCapacity ? ExpActiveCapacity * 2 : 16;
         EXP_ACTIVE_OBJECT *Grown = (EXP_ACTIVE_OBJECT *)realloc(ExpActive, NewCapacity * sizeof(*Grown));
         if (Grown == NULL) {
-            PalMutexUnlock(&ExpPoolLock);
+            KiReleaseQuickLock(&ExpPoolLock);
             return; /* the check is best effort; the object still works */
         }
         ExpActive = Grown;
@@ -343,32 +359,32 @@ VOID ExpRegisterActiveObject(PVOID Object, EXP_ACTIVE_KIND Kind)
     ExpActive[ExpActiveCount].Object = Object;
     ExpActive[ExpActiveCount].Kind = Kind;
     ExpActiveCount++;
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
 }
 
 VOID ExpUnregisterActiveObject(PVOID Object)
 {
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     for (ULONG i = 0; i < ExpActiveCount; i++) {
         if (ExpActive[i].Object == Object) {
             ExpActive[i] = ExpActive[--ExpActiveCount];
             break;
         }
     }
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
 }
 
 BOOLEAN ExpIsActiveObject(PVOID Object, EXP_ACTIVE_KIND Kind)
 {
     BOOLEAN Found = FALSE;
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     for (ULONG i = 0; i < ExpActiveCount; i++) {
         if (ExpActive[i].Object == Object && ExpActive[i].Kind == Kind) {
             Found = TRUE;
             break;
         }
     }
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     return Found;
 }
 
@@ -507,7 +523,7 @@ VOID ExpQueryPoolUsage(PDRIVER_OBJECT Driver, PULONG Blocks, PSIZE_T Bytes)
 {
     ULONG Count = 0;
     SIZE_T Total = 0;
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     for (PLIST_ENTRY Entry = ExpLiveBlocks.Flink; Entry != &ExpLiveBlocks; Entry = Entry->Flink) {
         PEXP_POOL_HEADER Header = CONTAINING_RECORD(Entry, EXP_POOL_HEADER, ListEntry);
         if (Driver == NULL || Header->Driver == Driver) {
@@ -515,7 +531,7 @@ VOID ExpQueryPoolUsage(PDRIVER_OBJECT Driver, PULONG Blocks, PSIZE_T Bytes)
             Total += Header->Size;
         }
     }
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     *Blocks = Count;
     *Bytes = Total;
 }
@@ -525,7 +541,7 @@ VOID IrpSimQueryPoolTag(ULONG Tag, IRPSIM_POOL_TAG_USAGE *Usage)
     Usage->Tag = Tag;
     Usage->Allocations = 0;
     Usage->Bytes = 0;
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     for (PLIST_ENTRY Entry = ExpLiveBlocks.Flink; Entry != &ExpLiveBlocks; Entry = Entry->Flink) {
         PEXP_POOL_HEADER Header = CONTAINING_RECORD(Entry, EXP_POOL_HEADER, ListEntry);
         if (Header->Tag == Tag) {
@@ -533,13 +549,13 @@ VOID IrpSimQueryPoolTag(ULONG Tag, IRPSIM_POOL_TAG_USAGE *Usage)
             Usage->Bytes += Header->Size;
         }
     }
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
 }
 
 ULONG ExpSummarizePoolTags(PDRIVER_OBJECT Driver, IRPSIM_POOL_TAG_USAGE *Tags, ULONG Max)
 {
     ULONG Count = 0;
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     for (PLIST_ENTRY Entry = ExpLiveBlocks.Flink; Entry != &ExpLiveBlocks; Entry = Entry->Flink) {
         PEXP_POOL_HEADER Header = CONTAINING_RECORD(Entry, EXP_POOL_HEADER, ListEntry);
         ULONG i;
@@ -560,14 +576,14 @@ ULONG ExpSummarizePoolTags(PDRIVER_OBJECT Driver, IRPSIM_POOL_TAG_USAGE *Tags, U
             Tags[i].Bytes += Header->Size;
         }
     }
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     return Count;
 }
 
 ULONG ExpReportPoolLeaks(PDRIVER_OBJECT Driver, FILE *Stream)
 {
     ULONG Count = 0;
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     for (PLIST_ENTRY Entry = ExpLiveBlocks.Flink; Entry != &ExpLiveBlocks; Entry = Entry->Flink) {
         PEXP_POOL_HEADER Header = CONTAINING_RECORD(Entry, EXP_POOL_HEADER, ListEntry);
         CHAR Tag[5];
@@ -584,22 +600,22 @@ ULONG ExpReportPoolLeaks(PDRIVER_OBJECT Driver, FILE *Stream)
                 Header->Driver != NULL && Header->Driver->DriverName.Buffer != NULL ? Header->Driver->DriverName.Buffer
                                                                                     : L"");
     }
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     return Count;
 }
 
 NTSTATUS ExpInitializePool(VOID)
 {
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     ExpSequence = 0;
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
     return STATUS_SUCCESS;
 }
 
 VOID ExpShutdownPool(VOID)
 {
     /* The leak report has been written: release everything. */
-    PalMutexLock(&ExpPoolLock);
+    KiAcquireQuickLock(&ExpPoolLock);
     while (!IsListEmpty(&ExpLiveBlocks)) {
         PEXP_POOL_HEADER Header = CONTAINING_RECORD(RemoveHeadList(&ExpLiveBlocks), EXP_POOL_HEADER, ListEntry);
         PalAlignedFree(Header->Base);
@@ -616,5 +632,5 @@ VOID ExpShutdownPool(VOID)
     free(ExpActive);
     ExpActive = NULL;
     ExpActiveCount = ExpActiveCapacity = 0;
-    PalMutexUnlock(&ExpPoolLock);
+    KiReleaseQuickLock(&ExpPoolLock);
 }

@@ -29,6 +29,8 @@
  *   0xC4/0x1002      resource never initialised;
  *   0xC4/0x1005      ExInitializeResourceLite on a live resource;
  *   0xC4/0x100B      delete or reinitialise while owned, P3 an owner thread;
+ *   0xC4/0xD2        pool freed (or an object body) that still holds a
+ *                    resource never deleted (src/verifier/active.c);
  *   0xE3             RESOURCE_NOT_OWNED: release by a thread that owns nothing.
  */
 #include "../ke/ki.h"
@@ -248,6 +250,7 @@ NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource)
     Resource->ExclusiveWaiters = &State->ExclusiveWaiters;
     Resource->IrpSimState = State;
     Resource->IrpSimCookie = ExpResourceCookie(Resource);
+    VfActiveInsert(Resource, VfActiveResource, KiCurrentDriver(), NULL, NULL); /* for freed-memory checks */
     return STATUS_SUCCESS;
 }
 
@@ -305,6 +308,7 @@ NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource)
     Resource->ExclusiveWaiters = NULL;
     State->Resource = NULL;
     ExFreePoolWithTag(State, EXP_RESOURCE_TAG);
+    VfActiveRemove(Resource);
     return STATUS_SUCCESS;
 }
 

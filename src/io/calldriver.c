@@ -59,83 +59,37 @@ static VOID IopCheckDispatchReturn(PKTHREAD Thread, PDRIVER_DISPATCH Dispatch, P
                  NULL);
 }
 
-static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
-{
-    static _Thread_local CHAR Rule[512];
-    PKTHREAD Thread = KiGetCurrentThread();
-    KIRQL Irql = Thread->Irql;
-    PIO_STACK_LOCATION Slot;
-    PDRIVER_OBJECT Driver;
-    PDRIVER_DISPATCH Dispatch;
-    PDRIVER_OBJECT Saved;
-    PVF_IRP_ENTRY Entry;
-    ULONGLONG Serial = 0;
-    LONG Location;
-    UCHAR Major;
-    NTSTATUS Status;
-    KIRQL IrqlAfter;
-    BOOLEAN ReportUnmarked = FALSE;
-    BOOLEAN ReportMarked = FALSE;
-    BOOLEAN ReportMismatch = FALSE; /* 0x224 */
-    BOOLEAN ReportUntouched = FALSE; /* 0x226 */
-    BOOLEAN EventWasSignalled = FALSE; /* 0x307 */
-    NTSTATUS CompletedStatus = 0;
-    ULONG CompletionsBefore = 0, SendsBefore = 0;
+/* The state as the IRP went into the driver, for the verifier's checks
+   on the dispatch routine's return. */
+typedef struct _IOP_SEND {
+    PDRIVER_OBJECT Driver;     /* the device's driver, read before the call */
+    ULONGLONG Serial;
+    ULONG SendsBefore;         /* SendCount after this send */
+    ULONG CompletionsBefore;   /* CompletionCount before the call */
+    BOOLEAN EventWasSignalled; /* 0x307 */
+    KIRQL Irql;
     ULONG LocksBefore;
     SHORT ApcDisableBefore;
+} IOP_SEND;
 
-    IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
-    if (Irp == NULL)
-        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, 0, 0, 0, NULL,
-                   "IoCallDriver was called with a NULL IRP.", "Pass the IRP you allocated or received.");
-    IopCheckIrpNotFreed(Irp, "IoCallDriver", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 0, (ULONG_PTR)Caller, 0);
-    if (Irp->Type != IO_TYPE_IRP)
-        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, (ULONG_PTR)Irp, 0, 0, NULL, NULL, NULL);
-    if (DeviceObject == NULL)
-        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x204, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
-                   NULL);
-    if (!IopIsDeviceObject(DeviceObject))
-        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x04, (ULONG_PTR)DeviceObject, 0, 0, Irp,
-                   "IoCallDriver was called with something that is not a live device object (its Type is not "
-                   "IO_TYPE_DEVICE; a deleted device whose last reference is gone looks like this).",
-                   "Send only to devices you hold a reference on (IoGetDeviceObjectPointer, "
-                   "IoAttachDeviceToDeviceStack's result), and stop using a lower device once it is removed.");
-    {
-        PDRIVER_CANCEL CancelRoutine = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST);
-        if (Irql > DISPATCH_LEVEL)
-            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, Irql, 0, 0, Irp, NULL, NULL);
-        if (CancelRoutine != NULL)
-            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x203, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
-                     (ULONG_PTR)DeviceObject, Irp, NULL, NULL);
+/* The IRP is now in this driver: record it, and (verifier) forget what
+   happened below its location before. Holder is the IRP's entry if the
+   sender may record without the lock (VfIrpHolderEntry), else NULL. */
+static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PDEVICE_OBJECT DeviceObject, LONG Location,
+                          BOOLEAN Verifying, PVOID Caller, IOP_SEND *Send)
+{
+    PVF_IRP_ENTRY Entry = Holder;
+
+    if (Entry != NULL) {
+        VfIrpStoreState(Entry, VfIrpInDriver);
+        __atomic_store_n(&Entry->Location, (CHAR)Location, __ATOMIC_RELAXED);
+        __atomic_store_n(&Entry->Device, DeviceObject, __ATOMIC_RELAXED);
+        __atomic_store_n(&Entry->DeviceDriver, Send->Driver, __ATOMIC_RELAXED);
+        __atomic_store_n(&Entry->WalkFinished, FALSE, __ATOMIC_RELAXED);
+        __atomic_store_n(&Entry->SendCount, __atomic_load_n(&Entry->SendCount, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELAXED);
+        return;
     }
-
-    /* SEMANTICS 2.1, step by step. */
-    Irp->CurrentLocation--;
-    if (Irp->CurrentLocation <= 0)
-        VfBugCheck(NO_MORE_IRP_STACK_LOCATIONS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
-    Irp->Tail.Overlay.CurrentStackLocation--;
-    Slot = Irp->Tail.Overlay.CurrentStackLocation;
-    IopCheckForwarding(Irp, Slot, DeviceObject, Caller);
-    Slot->DeviceObject = DeviceObject;
-    Location = Irp->CurrentLocation;
-    Major = Slot->MajorFunction;
-    Driver = DeviceObject->DriverObject;
-    Dispatch = Major <= IRP_MJ_MAXIMUM_FUNCTION ? Driver->MajorFunction[Major] : NULL;
-    if (Dispatch == NULL) {
-        CHAR Name[128];
-        IopFormatDriverName(Driver, Name, sizeof(Name));
-        snprintf(Rule, sizeof(Rule),
-                 "IoCallDriver found no dispatch routine for major function 0x%x of %s (%s). Before DriverEntry "
-                 "the I/O manager fills every MajorFunction entry with its own 'invalid device request' routine; "
-                 "a driver that stores NULL there makes Windows jump to address 0.",
-                 Major, Name,
-                 Major <= IRP_MJ_MAXIMUM_FUNCTION ? "the entry is NULL" : "the code is beyond IRP_MJ_MAXIMUM_FUNCTION");
-        VfBugCheck(IOP_KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)STATUS_ACCESS_VIOLATION, 0, 8, 0, Irp, Rule,
-                   "Leave MajorFunction entries you do not handle alone, and fill the next stack location's "
-                   "MajorFunction before sending the IRP.");
-    }
-
-    /* The IRP is now in this driver; forget what happened below it before. */
     Entry = VfIrpLockEntry(Irp);
     if (Entry == NULL) {
         /* An IRP built by hand without IoInitializeIrp: track it from here. */
@@ -144,42 +98,54 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
         Entry = VfIrpLockEntry(Irp);
     }
     if (Entry != NULL) {
-        Entry->State = VfIrpInDriver;
+        VfIrpStoreState(Entry, VfIrpInDriver);
         Entry->Location = (CHAR)Location;
         Entry->Device = DeviceObject;
-        Entry->DeviceDriver = Driver;
+        Entry->DeviceDriver = Send->Driver;
         Entry->WalkFinished = FALSE;
-        VfIrpClearLocationsUpTo(Entry->MarkedPending, Location);
-        VfIrpClearLocationsUpTo(Entry->WalkPassed, Location);
-        VfIrpClearLocationsUpTo(Entry->PendingSeen, Location);
-        VfIrpClearLocationsUpTo(Entry->ForwardedPending, Location + 1);
-        Serial = Entry->Serial;
         Entry->SendCount++;
-        SendsBefore = Entry->SendCount;
-        CompletionsBefore = Entry->CompletionCount;
-        /* 0x307: a request its builder will wait for, issued with its
-           event already signalled (sampled before anyone can complete it). */
-        if (Location == Entry->StackCount &&
-            (Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
-             Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest) &&
-            Irp->UserEvent != NULL && Irp->UserEvent->Header.IrpSimCookie == KI_OBJECT_COOKIE(&Irp->UserEvent->Header))
-            EventWasSignalled = __atomic_load_n(&Irp->UserEvent->Header.SignalState, __ATOMIC_SEQ_CST) != 0;
+        Send->Serial = Entry->Serial;
+        Send->SendsBefore = Entry->SendCount;
+        Send->CompletionsBefore = Entry->CompletionCount;
+        if (Verifying) {
+            VfIrpClearLocationsUpTo(Entry->MarkedPending, Location);
+            VfIrpClearLocationsUpTo(Entry->WalkPassed, Location);
+            VfIrpClearLocationsUpTo(Entry->PendingSeen, Location);
+            VfIrpClearLocationsUpTo(Entry->ForwardedPending, Location + 1);
+            /* 0x307: a request its builder will wait for, issued with its
+               event already signalled (sampled before anyone can complete it). */
+            if (Location == Entry->StackCount &&
+                (Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
+                 Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest) &&
+                Irp->UserEvent != NULL &&
+                Irp->UserEvent->Header.IrpSimCookie == KI_OBJECT_COOKIE(&Irp->UserEvent->Header))
+                Send->EventWasSignalled = __atomic_load_n(&Irp->UserEvent->Header.SignalState, __ATOMIC_SEQ_CST) != 0;
+        }
     }
     VfIrpUnlock();
+}
 
-    TRACE_EVENT(IrpSimTraceIrpCallDriver, Irp, DeviceObject, Location, ((ULONG)Major << 8) | Slot->MinorFunction);
-    LocksBefore = KiHeldSpinLockCount(Thread);
-    ApcDisableBefore = Thread->KernelApcDisable;
-    Saved = KiEnterDriver(Thread, Driver);
-    Status = Dispatch(DeviceObject, Irp);
-    KiLeaveDriver(Thread, Saved);
-    TRACE_EVENT(IrpSimTraceIrpDispatchReturned, Irp, DeviceObject, Status, Location);
-    IrqlAfter = Thread->Irql;
+/* The verifier's checks after the dispatch routine returned: IRQL, locks
+   and critical regions (IopCheckDispatchReturn), the STATUS_PENDING
+   contract (0x23D, 0x23E), 0x225, the status it completed with (0x224), an
+   IRP left untouched (0x226), 0x307. From here the IRP may be completed
+   and freed: only the state table (and, while the IRP is provably alive,
+   its slot) are read. */
+static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PDEVICE_OBJECT DeviceObject, PDRIVER_DISPATCH Dispatch,
+                                   PIO_STACK_LOCATION Slot, LONG Location, NTSTATUS Status, KIRQL IrqlAfter,
+                                   const IOP_SEND *Send, PVOID Caller)
+{
+    static _Thread_local CHAR Rule[512];
+    BOOLEAN ReportUnmarked = FALSE;
+    BOOLEAN ReportMarked = FALSE;
+    BOOLEAN ReportMismatch = FALSE;  /* 0x224 */
+    BOOLEAN ReportUntouched = FALSE; /* 0x226 */
+    NTSTATUS CompletedStatus = 0;
+    PDRIVER_OBJECT Saved;
+    PVF_IRP_ENTRY Entry;
 
-    /* From here the IRP may be completed and freed: only the state table
-       (and, while the IRP is provably alive, its slot) are read. */
     Entry = VfIrpLockEntry(Irp);
-    if (Entry != NULL && Entry->Serial == Serial) {
+    if (Entry != NULL && Entry->Serial == Send->Serial) {
         BOOLEAN Marked = VfIrpTestLocation(Entry->MarkedPending, Location) ||
                          (VfIrpTestLocation(Entry->WalkPassed, Location) &&
                           VfIrpTestLocation(Entry->PendingSeen, Location));
@@ -193,23 +159,25 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
         /* Completed during the call - by this very driver when no other
            IoCallDriver came between (a driver below, after a skip, has the
            same location). */
-        BOOLEAN Completed = Entry->CompletionCount != CompletionsBefore;
+        BOOLEAN Completed = Entry->CompletionCount != Send->CompletionsBefore;
         if (Status == STATUS_PENDING)
             VfIrpSetLocation(Entry->ForwardedPending, Location + 1);
         ReportUnmarked = Status == STATUS_PENDING && !Marked && !Forwarded;
         ReportMarked = Status != STATUS_PENDING && Marked;
-        ReportMismatch = Completed && Entry->CompletedAtLocation == Location && Entry->CompletedAtSend == SendsBefore &&
-                         Status != STATUS_PENDING && Status != Entry->CompletedStatus;
+        ReportMismatch = Completed && Entry->CompletedAtLocation == Location &&
+                         Entry->CompletedAtSend == Send->SendsBefore && Status != STATUS_PENDING &&
+                         Status != Entry->CompletedStatus;
         CompletedStatus = Entry->CompletedStatus;
-        ReportUntouched = Status != STATUS_PENDING && !Marked && !Completed && Entry->SendCount == SendsBefore &&
-                          Entry->State != VfIrpFreed;
+        ReportUntouched = Status != STATUS_PENDING && !Marked && !Completed &&
+                          Entry->SendCount == Send->SendsBefore && Entry->State != VfIrpFreed;
     }
     VfIrpUnlock();
 
     /* Reported as the driver's own doing (the report names it), as the
        kernel does for a DPC routine. */
-    Saved = KiEnterDriver(Thread, Driver);
-    IopCheckDispatchReturn(Thread, Dispatch, DeviceObject, Irql, IrqlAfter, LocksBefore, ApcDisableBefore);
+    Saved = KiEnterDriver(Thread, Send->Driver);
+    IopCheckDispatchReturn(Thread, Dispatch, DeviceObject, Send->Irql, IrqlAfter, Send->LocksBefore,
+                           Send->ApcDisableBefore);
     if (ReportUnmarked) {
         snprintf(Rule, sizeof(Rule),
                  "Dispatch routine %p returned STATUS_PENDING for IRP %p (stack location %ld) without calling "
@@ -250,9 +218,100 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
                  (ULONG_PTR)DeviceObject, NULL, Rule, NULL);
     }
     KiLeaveDriver(Thread, Saved);
-    if (EventWasSignalled && Status == STATUS_PENDING)
+    if (Send->EventWasSignalled && Status == STATUS_PENDING)
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x307, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
                  (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
+}
+
+static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
+{
+    static _Thread_local CHAR Rule[512];
+    PKTHREAD Thread = KiGetCurrentThread();
+    KIRQL Irql = Thread->Irql;
+    /* The verifier's checks and the bookkeeping only they read are skipped
+       with it off: VfReport would drop every one of them. */
+    BOOLEAN Verifying = IopVerifierEnabled();
+    PVF_IRP_ENTRY Holder = NULL;
+    PIO_STACK_LOCATION Slot;
+    PDRIVER_OBJECT Driver;
+    PDRIVER_DISPATCH Dispatch;
+    PDRIVER_OBJECT Saved;
+    IOP_SEND Send = {NULL, 0, 0, 0, FALSE, Irql, 0, 0};
+    LONG Location;
+    UCHAR Major;
+    NTSTATUS Status;
+
+    IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
+    if (Irp == NULL)
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, 0, 0, 0, NULL,
+                   "IoCallDriver was called with a NULL IRP.", "Pass the IRP you allocated or received.");
+    /* Without the verifier's bookkeeping, the sender of an IRP no other
+       thread reads through the lock records where it went without it; an
+       IRP found that way is not freed. */
+    if (!Verifying)
+        Holder = VfIrpHolderEntry(Irp);
+    if (Holder == NULL)
+        IopCheckIrpNotFreed(Irp, "IoCallDriver", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 0,
+                            (ULONG_PTR)Caller, 0);
+    if (Irp->Type != IO_TYPE_IRP)
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, (ULONG_PTR)Irp, 0, 0, NULL, NULL, NULL);
+    if (DeviceObject == NULL)
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x204, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
+                   NULL);
+    if (!IopIsDeviceObject(DeviceObject))
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x04, (ULONG_PTR)DeviceObject, 0, 0, Irp,
+                   "IoCallDriver was called with something that is not a live device object (its Type is not "
+                   "IO_TYPE_DEVICE; a deleted device whose last reference is gone looks like this).",
+                   "Send only to devices you hold a reference on (IoGetDeviceObjectPointer, "
+                   "IoAttachDeviceToDeviceStack's result), and stop using a lower device once it is removed.");
+    {
+        PDRIVER_CANCEL CancelRoutine = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST);
+        if (Irql > DISPATCH_LEVEL)
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, Irql, 0, 0, Irp, NULL, NULL);
+        if (CancelRoutine != NULL)
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x203, (ULONG_PTR)Caller, (ULONG_PTR)Irp,
+                     (ULONG_PTR)DeviceObject, Irp, NULL, NULL);
+    }
+
+    /* SEMANTICS 2.1, step by step. */
+    Irp->CurrentLocation--;
+    if (Irp->CurrentLocation <= 0)
+        VfBugCheck(NO_MORE_IRP_STACK_LOCATIONS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
+    Irp->Tail.Overlay.CurrentStackLocation--;
+    Slot = Irp->Tail.Overlay.CurrentStackLocation;
+    if (Verifying)
+        IopCheckForwarding(Irp, Slot, DeviceObject, Caller);
+    Slot->DeviceObject = DeviceObject;
+    Location = Irp->CurrentLocation;
+    Major = Slot->MajorFunction;
+    Driver = DeviceObject->DriverObject;
+    Dispatch = Major <= IRP_MJ_MAXIMUM_FUNCTION ? Driver->MajorFunction[Major] : NULL;
+    if (Dispatch == NULL) {
+        CHAR Name[128];
+        IopFormatDriverName(Driver, Name, sizeof(Name));
+        snprintf(Rule, sizeof(Rule),
+                 "IoCallDriver found no dispatch routine for major function 0x%x of %s (%s). Before DriverEntry "
+                 "the I/O manager fills every MajorFunction entry with its own 'invalid device request' routine; "
+                 "a driver that stores NULL there makes Windows jump to address 0.",
+                 Major, Name,
+                 Major <= IRP_MJ_MAXIMUM_FUNCTION ? "the entry is NULL" : "the code is beyond IRP_MJ_MAXIMUM_FUNCTION");
+        VfBugCheck(IOP_KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)STATUS_ACCESS_VIOLATION, 0, 8, 0, Irp, Rule,
+                   "Leave MajorFunction entries you do not handle alone, and fill the next stack location's "
+                   "MajorFunction before sending the IRP.");
+    }
+    Send.Driver = Driver;
+    IopRecordSend(Irp, Holder, DeviceObject, Location, Verifying, Caller, &Send);
+
+    TRACE_EVENT(IrpSimTraceIrpCallDriver, Irp, DeviceObject, Location, ((ULONG)Major << 8) | Slot->MinorFunction);
+    Send.LocksBefore = KiHeldSpinLockCount(Thread);
+    Send.ApcDisableBefore = Thread->KernelApcDisable;
+    Saved = KiEnterDriver(Thread, Driver);
+    Status = Dispatch(DeviceObject, Irp);
+    KiLeaveDriver(Thread, Saved);
+    TRACE_EVENT(IrpSimTraceIrpDispatchReturned, Irp, DeviceObject, Status, Location);
+    if (Verifying)
+        IopCheckDispatchResult(Thread, Irp, DeviceObject, Dispatch, Slot, Location, Status, Thread->Irql, &Send,
+                               Caller);
     return Status;
 }
 
@@ -276,18 +335,17 @@ VOID NTAPI PoStartNextPowerIrp(PIRP Irp)
 
 VOID NTAPI IopIrpMarkedPending(PIRP Irp)
 {
-    PVF_IRP_ENTRY Entry;
-    BOOLEAN Freed;
+    PVOID Caller = __builtin_return_address(0);
 
-    /* Remembered per location, so the dispatch-return check (4.4) sees the
-       mark even after completion has cleared the Control byte. */
-    Entry = VfIrpLockEntry(Irp);
-    Freed = Entry != NULL && Entry->State == VfIrpFreed;
-    if (Entry != NULL && !Freed)
-        VfIrpSetLocation(Entry->MarkedPending, Irp->CurrentLocation);
-    VfIrpUnlock();
-    if (Freed)
-        IopCheckIrpNotFreed(Irp, "IoMarkIrpPending", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 1,
-                            (ULONG_PTR)__builtin_return_address(0), 0);
+    /* Remembered per location (verifier), so the dispatch-return check
+       (4.4) sees the mark even after completion has cleared the Control byte. */
+    if (IopVerifierEnabled()) {
+        PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+        if (Entry != NULL && Entry->State != VfIrpFreed)
+            VfIrpSetLocation(Entry->MarkedPending, Irp->CurrentLocation);
+        VfIrpUnlock();
+    }
+    IopCheckIrpNotFreed(Irp, "IoMarkIrpPending", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 1,
+                        (ULONG_PTR)Caller, 0);
     TRACE_EVENT(IrpSimTraceIrpMarkedPending, Irp, Irp->CurrentLocation, 0, 0);
 }

@@ -1,6 +1,22 @@
 /*
  * irpsim — cancellation basics (SEMANTICS.md 5.1, 5.2, 5.5): IoCancelIrp,
- * IoSetCancelRoutine, the cancel spin lock, and thread-exit cancellation.
+ * IoSetCancelRoutine, the cancel spin lock, thread-exit cancellation, and
+ * the wait for cancelled requests that thread exit and NtCancelIoFile
+ * share.
+ *
+ * Waiting for cancelled IRPs. Windows polls the thread's IRP list (every
+ * 100 ms at thread exit, 10 ms in NtCancelIoFile) and gives an IRP up
+ * after about five minutes: it disassociates it from the thread and logs
+ * IO_DRIVER_CANCEL_TIMEOUT. irpsim keeps the limit but does not poll: the
+ * thread waits on an event that IopDequeueThreadIrp sets each time an IRP
+ * leaves that thread's list, so the wait ends as soon as the last IRP has
+ * gone (no matter how many there were) and, on the virtual clock, no time
+ * passes unless a driver really holds an IRP. The IRPs waited for are the
+ * waiting thread's own, whose stage 2 runs in that thread (as a kernel
+ * APC delivered during the wait, or at once), so the event is the
+ * thread's own and is set from the thread itself. The one removal made by
+ * another thread, IoReuseIrp on a threaded IRP after its verifier report,
+ * is seen when the wait's limit is reached.
  */
 #include "iop.h"
 #include "../trace/tracep.h"
@@ -10,8 +26,9 @@
 /* The one system-wide cancel spin lock. */
 KSPIN_LOCK IopCancelSpinLock;
 
-/* IoCancelThreadIo: poll every 100 ms (relative, 100 ns units), give up on
-   an IRP after 3000 polls (about five minutes), as Windows does. */
+/* How long a cancelled IRP is waited for before it is disassociated:
+   Windows' 3000 polls of 100 ms at thread exit (about five minutes). The
+   interval only scales the limit; nothing polls. */
 static volatile LONGLONG IopThreadIoPollInterval = 1000000;
 static volatile ULONG IopThreadIoRetries = 3000;
 
@@ -19,6 +36,48 @@ VOID IopSetThreadIoCancelLimits(LONGLONG PollInterval, ULONG Retries)
 {
     __atomic_store_n(&IopThreadIoPollInterval, PollInterval > 0 ? PollInterval : 1, __ATOMIC_SEQ_CST);
     __atomic_store_n(&IopThreadIoRetries, Retries, __ATOMIC_SEQ_CST);
+}
+
+ULONGLONG IopCancelWaitDeadline(VOID)
+{
+    ULONGLONG Limit = (ULONGLONG)__atomic_load_n(&IopThreadIoPollInterval, __ATOMIC_SEQ_CST) *
+                      __atomic_load_n(&IopThreadIoRetries, __ATOMIC_SEQ_CST);
+    return KeQueryInterruptTime() + Limit;
+}
+
+/* ---- waiting for IRPs to leave the calling thread's list ---- */
+
+/* The calling thread's event, set when one of its IRPs leaves its list
+   while IopRemovalWaiting is TRUE (between IopBeginThreadIrpWait and
+   IopEndThreadIrpWait). */
+static IRPSIM_THREAD_LOCAL KEVENT IopRemovalEvent;
+static IRPSIM_THREAD_LOCAL BOOLEAN IopRemovalWaiting;
+
+VOID IopThreadIrpRemoved(PKTHREAD Thread)
+{
+    if (IopRemovalWaiting && Thread == KiGetCurrentThreadIfAny())
+        KeSetEvent(&IopRemovalEvent, IO_NO_INCREMENT, FALSE);
+}
+
+VOID IopBeginThreadIrpWait(VOID)
+{
+    KeInitializeEvent(&IopRemovalEvent, SynchronizationEvent, FALSE);
+    IopRemovalWaiting = TRUE;
+}
+
+NTSTATUS IopWaitForThreadIrpRemoval(ULONGLONG Deadline)
+{
+    ULONGLONG Now = KeQueryInterruptTime();
+    LARGE_INTEGER Timeout;
+    if (Now >= Deadline)
+        return STATUS_TIMEOUT;
+    Timeout.QuadPart = -(LONGLONG)(Deadline - Now);
+    return KeWaitForSingleObject(&IopRemovalEvent, Executive, KernelMode, FALSE, &Timeout);
+}
+
+VOID IopEndThreadIrpWait(VOID)
+{
+    IopRemovalWaiting = FALSE;
 }
 
 VOID NTAPI IoAcquireCancelSpinLock(PKIRQL Irql)
@@ -62,13 +121,15 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
     PDRIVER_OBJECT Driver;
     PDRIVER_OBJECT Saved;
     PDRIVER_CANCEL Routine;
+    PVF_IRP_ENTRY Locked;
     VF_IRP_ENTRY Entry;
     KIRQL OldIrql;
     ULONG LocksBefore;
 
     VfCheckIrql("IoCancelIrp", DISPATCH_LEVEL);
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
-    if (VfIrpQuery(Irp, &Entry) && Entry.State == VfIrpFreed) {
+    /* The lock-free look first: a cancel storm makes this call a million times. */
+    if (VfIrpIsFreed(Irp) && VfIrpQuery(Irp, &Entry) && Entry.State == VfIrpFreed) {
         /* Completed with its cancel routine still set, then freed: what
            Windows reports when IoCancelIrp finds that routine (5.1). */
         if (Entry.CompletedWithCancelRoutine != NULL)
@@ -99,8 +160,10 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
     if (Irp->CurrentLocation >= 1 && Irp->CurrentLocation <= Irp->StackCount)
         Device = Irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
     Driver = Device != NULL ? Device->DriverObject : Thread->CurrentDriver;
-    if (VfIrpQuery(Irp, &Entry) && Entry.CancelDriver != NULL)
-        Driver = Entry.CancelDriver;
+    Locked = VfIrpLockEntry(Irp);
+    if (Locked != NULL && Locked->CancelDriver != NULL)
+        Driver = Locked->CancelDriver;
+    VfIrpUnlock();
 
     TRACE_EVENT(IrpSimTraceIrpCancelRoutineRun, Irp, Routine, Device, 0);
     Saved = KiEnterDriver(Thread, Driver);
@@ -123,10 +186,33 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
     return TRUE;
 }
 
-/* Detaches the first IRP of Thread's list whose walk has not finished
-   (5.5): it stays with its driver, and its completion will free it without
-   reporting to anyone. */
-static VOID IopDisassociateThreadIrp(PKTHREAD Tcb)
+/* Disassociation (5.5): Irp (IrpListLock held, Entry its locked state
+   entry, walk not finished) leaves its thread's list and loses its Thread;
+   it stays with its driver, and its completion will free it without
+   reporting to anyone. Returns the device it is at. */
+static PDEVICE_OBJECT IopDetachIrpLocked(PIRP Irp, PVF_IRP_ENTRY Entry)
+{
+    PDEVICE_OBJECT Device = NULL;
+    /* Under the state lock: the end of the walk reads Thread there. */
+    Irp->Tail.Overlay.Thread = NULL;
+    if (Entry != NULL) {
+        Entry->Disassociated = TRUE;
+        Device = Entry->Device;
+    }
+    RemoveEntryList(&Irp->ThreadListEntry);
+    InitializeListHead(&Irp->ThreadListEntry);
+    return Device;
+}
+
+/* Windows writes an IO_DRIVER_CANCEL_TIMEOUT error-log entry naming the
+   device; irpsim puts the note in the trace. */
+static VOID IopNoteCancelTimeout(PIRP Irp, PDEVICE_OBJECT Device, PKTHREAD Tcb, PCSTR Text)
+{
+    TRACE_TEXT(IrpSimTraceNote, Irp, Device, Tcb, Text);
+}
+
+/* Detaches the first IRP of Thread's list whose walk has not finished. */
+static VOID IopDisassociateFirstThreadIrp(PKTHREAD Tcb)
 {
     PIRP Found = NULL;
     PDEVICE_OBJECT Device = NULL;
@@ -137,36 +223,78 @@ static VOID IopDisassociateThreadIrp(PKTHREAD Tcb)
         PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
         BOOLEAN Finished = Entry != NULL && Entry->WalkFinished;
         if (!Finished) {
-            /* Under the state lock: the end of the walk reads Thread there. */
-            Irp->Tail.Overlay.Thread = NULL;
-            if (Entry != NULL) {
-                Entry->Disassociated = TRUE;
-                Device = Entry->Device;
-            }
+            Device = IopDetachIrpLocked(Irp, Entry);
+            Found = Irp;
         }
         VfIrpUnlock();
-        if (!Finished) {
-            RemoveEntryList(&Irp->ThreadListEntry);
-            InitializeListHead(&Irp->ThreadListEntry);
-            Found = Irp;
+        if (Found != NULL)
             break;
-        }
     }
     PalMutexUnlock(&Tcb->IrpListLock);
-
-    /* Windows writes an IO_DRIVER_CANCEL_TIMEOUT error-log entry here. */
     if (Found != NULL)
-        TRACE_TEXT(IrpSimTraceNote, Found, Device, Tcb,
-                   "IO_DRIVER_CANCEL_TIMEOUT: IRP not completed after cancel; disassociated from its exiting thread");
+        IopNoteCancelTimeout(Found, Device, Tcb,
+                             "IO_DRIVER_CANCEL_TIMEOUT: IRP not completed after cancel; disassociated from its "
+                             "exiting thread");
+}
+
+/* TRUE if Irp is still the IRP allocated as number Serial and is on a
+   thread's list, which is the one it was queued to (Tcb's IrpListLock
+   held). Its state entry is locked on return (VfIrpUnlock) when Entry is
+   given. */
+static BOOLEAN IopIrpOnListLocked(PIRP Irp, ULONGLONG Serial, PVF_IRP_ENTRY *Entry)
+{
+    PVF_IRP_ENTRY Found = VfIrpLockEntry(Irp);
+    BOOLEAN OnList = Found != NULL && Found->Serial == Serial && Found->State != VfIrpFreed && !Found->Disassociated &&
+                     !IsListEmpty(&Irp->ThreadListEntry);
+    if (Entry != NULL)
+        *Entry = Found;
+    else
+        VfIrpUnlock();
+    return OnList;
+}
+
+BOOLEAN IopThreadIrpPending(PKTHREAD Tcb, PIRP Irp, ULONGLONG Serial)
+{
+    ULONGLONG Current;
+    VF_IRP_STATE State;
+    BOOLEAN OnList;
+    /* Freed, or its address reused, is gone for sure: no lock needed. A
+       lock-free answer that it is alive is confirmed under the locks. */
+    if (!VfIrpPeek(Irp, &Current, &State) || Current != Serial || State == VfIrpFreed)
+        return FALSE;
+    PalMutexLock(&Tcb->IrpListLock);
+    OnList = IopIrpOnListLocked(Irp, Serial, NULL);
+    PalMutexUnlock(&Tcb->IrpListLock);
+    return OnList;
+}
+
+BOOLEAN IopDisassociateThreadIrp(PKTHREAD Tcb, PIRP Irp, ULONGLONG Serial)
+{
+    PDEVICE_OBJECT Device = NULL;
+    PVF_IRP_ENTRY Entry;
+    BOOLEAN Detach;
+
+    PalMutexLock(&Tcb->IrpListLock);
+    /* Tail.Overlay.Thread is only read while the walk has not finished
+       (afterwards the completion APC lives there). */
+    Detach = IopIrpOnListLocked(Irp, Serial, &Entry) && !Entry->WalkFinished;
+    if (Detach)
+        Device = IopDetachIrpLocked(Irp, Entry);
+    VfIrpUnlock();
+    PalMutexUnlock(&Tcb->IrpListLock);
+    if (Detach)
+        IopNoteCancelTimeout(Irp, Device, Tcb,
+                             "IO_DRIVER_CANCEL_TIMEOUT: IRP not completed after CancelIo; disassociated from its "
+                             "thread");
+    return Detach;
 }
 
 VOID NTAPI IoCancelThreadIo(PETHREAD Thread)
 {
     PKTHREAD Tcb = KiThreadFromEThread(Thread);
-    LARGE_INTEGER Interval;
     PIRP *Irps = NULL;
+    ULONGLONG Deadline;
     ULONG Count = 0;
-    ULONG Polls = 0;
     KIRQL OldIrql;
 
     if (Tcb != KiGetCurrentThread())
@@ -195,17 +323,19 @@ VOID NTAPI IoCancelThreadIo(PETHREAD Thread)
             (void)IoCancelIrp(Irps[i]);
         free(Irps);
     }
-
-    Interval.QuadPart = -__atomic_load_n(&IopThreadIoPollInterval, __ATOMIC_SEQ_CST);
-    while (IopThreadHasIrps(Thread)) {
-        /* Lowering the IRQL lets the completion APCs run. */
-        KeLowerIrql(OldIrql);
-        (void)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
-        KeRaiseIrql(APC_LEVEL, &OldIrql);
-        if (++Polls > __atomic_load_n(&IopThreadIoRetries, __ATOMIC_SEQ_CST)) {
-            IopDisassociateThreadIrp(Tcb);
-            Polls = 0;
-        }
-    }
+    /* Lowering the IRQL lets the completion APCs run; each IRP that
+       leaves the list ends the wait below, which then looks again. */
     KeLowerIrql(OldIrql);
+
+    IopBeginThreadIrpWait();
+    Deadline = IopCancelWaitDeadline();
+    while (IopThreadHasIrps(Thread)) {
+        if (IopWaitForThreadIrpRemoval(Deadline) != STATUS_TIMEOUT)
+            continue;
+        KeRaiseIrql(APC_LEVEL, &OldIrql);
+        IopDisassociateFirstThreadIrp(Tcb);
+        KeLowerIrql(OldIrql);
+        Deadline = IopCancelWaitDeadline(); /* the next IRP gets the full time again */
+    }
+    IopEndThreadIrpWait();
 }

@@ -43,6 +43,7 @@ VOID IopQueueThreadIrp(PIRP Irp, PETHREAD Thread)
 VOID IopDequeueThreadIrp(PIRP Irp, PETHREAD Thread)
 {
     PKTHREAD Tcb;
+    BOOLEAN Removed = FALSE;
     if (Thread == NULL)
         return;
     Tcb = KiThreadFromEThread(Thread);
@@ -50,8 +51,11 @@ VOID IopDequeueThreadIrp(PIRP Irp, PETHREAD Thread)
     if (!IsListEmpty(&Irp->ThreadListEntry)) {
         RemoveEntryList(&Irp->ThreadListEntry);
         InitializeListHead(&Irp->ThreadListEntry);
+        Removed = TRUE;
     }
     PalMutexUnlock(&Tcb->IrpListLock);
+    if (Removed)
+        IopThreadIrpRemoved(Tcb); /* CancelIo and thread exit wait for this (cancel.c) */
 }
 
 BOOLEAN IopThreadHasIrps(PETHREAD Thread)
@@ -212,7 +216,7 @@ static VOID IopSetStage2Pending(PIRP Irp, BOOLEAN Apc)
 {
     PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
     if (Entry != NULL) {
-        Entry->State = VfIrpStage2Queued;
+        VfIrpStoreState(Entry, VfIrpStage2Queued);
         Entry->ApcQueued = Apc;
     }
     VfIrpUnlock();
@@ -327,28 +331,6 @@ static VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETH
     }
 }
 
-/* Moves to the next location up. Under the state lock, so thread-exit
-   disassociation (which clears Tail.Overlay.Thread) and the end of the walk
-   cannot interleave. */
-static BOOLEAN IopAdvance(PIRP Irp, PETHREAD *Thread, BOOLEAN *Cancelled)
-{
-    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
-    BOOLEAN Finished;
-    Irp->CurrentLocation++;
-    Irp->Tail.Overlay.CurrentStackLocation++;
-    Finished = Irp->CurrentLocation > Irp->StackCount + 1;
-    if (Entry != NULL)
-        Entry->Location = Irp->CurrentLocation;
-    if (Finished) {
-        *Thread = Irp->Tail.Overlay.Thread;
-        *Cancelled = __atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST);
-        if (Entry != NULL)
-            Entry->WalkFinished = TRUE;
-    }
-    VfIrpUnlock();
-    return Finished;
-}
-
 /* 0xC9/0x312: a buffered read or METHOD_BUFFERED control request
    completed with more bytes than the caller's output buffer holds (the
    top location keeps the request's lengths until the walk clears it).
@@ -414,18 +396,152 @@ static VOID IopClearSlot(PIO_STACK_LOCATION Slot)
     Slot->DeviceObject = Device;
 }
 
+/* Where the walk is (3.2): the step just taken, and how it ended. */
+typedef struct _IOP_WALK {
+    BOOLEAN Verifying; /* keep the bookkeeping only the verifier's rules read */
+    LONG StackCount;   /* read at the start: a routine may free the IRP */
+    ULONGLONG Serial;  /* the IRP's allocation number at the start (0 = untracked) */
+    /* The step: the location reached and what the location left held. */
+    LONG Location;
+    BOOLEAN Pending;
+    BOOLEAN Call;
+    PIO_COMPLETION_ROUTINE Routine;
+    PVOID Context;
+    /* The end of the walk (3.5). */
+    PETHREAD Thread;
+    BOOLEAN Cancelled;
+} IOP_WALK;
+
+/* Moves the walk from Slot one location up, decides whether Slot's
+   completion routine runs and clears Slot. TRUE once the walk has passed
+   the top. The last step is taken under the IRP's lock, so thread-exit
+   disassociation (which clears Tail.Overlay.Thread) and the end of the walk
+   cannot interleave; with the verifier on every step is, and records what
+   it found for the STATUS_PENDING checks. */
+static BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
+{
+    PVF_IRP_ENTRY Entry = NULL;
+    NTSTATUS Status;
+    UCHAR Control;
+    BOOLEAN Propagate;
+
+    if (Walk->Verifying)
+        Entry = VfIrpLockEntry(Irp);
+    Irp->CurrentLocation++;
+    Irp->Tail.Overlay.CurrentStackLocation++;
+    if (Irp->CurrentLocation > Irp->StackCount + 1) {
+        if (!Walk->Verifying)
+            Entry = VfIrpLockEntry(Irp);
+        Walk->Thread = Irp->Tail.Overlay.Thread;
+        Walk->Cancelled = __atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST);
+        if (Entry != NULL) {
+            Entry->Location = Irp->CurrentLocation;
+            Entry->WalkFinished = TRUE;
+        }
+        VfIrpUnlock();
+        return TRUE;
+    }
+
+    Walk->Location = Irp->CurrentLocation;
+    Status = Irp->IoStatus.Status;
+    Control = Slot->Control;
+    Walk->Pending = (Control & SL_PENDING_RETURNED) != 0;
+    Irp->PendingReturned = Walk->Pending;
+    Walk->Routine = Slot->CompletionRoutine;
+    Walk->Context = Slot->Context;
+    Walk->Call = Walk->Routine != NULL && ((NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_SUCCESS)) ||
+                                          (!NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_ERROR)) ||
+                                          (__atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST) &&
+                                           (Control & SL_INVOKE_ON_CANCEL)));
+    /* No routine to do it: the I/O manager propagates pending. */
+    Propagate = !Walk->Call && Walk->Pending && Walk->Location <= Walk->StackCount;
+    if (Propagate)
+        (Slot + 1)->Control |= SL_PENDING_RETURNED;
+    IopClearSlot(Slot);
+    if (Entry != NULL) {
+        Entry->Location = (CHAR)Walk->Location;
+        VfIrpSetLocation(Entry->WalkPassed, Walk->Location - 1);
+        if (Walk->Pending)
+            VfIrpSetLocation(Entry->PendingSeen, Walk->Location - 1);
+        if (Propagate)
+            VfIrpSetLocation(Entry->MarkedPending, Walk->Location);
+    }
+    if (Walk->Verifying)
+        VfIrpUnlock();
+    return FALSE;
+}
+
+/* Calls the completion routine the step found (3.3) and checks what it
+   did. TRUE if it returned STATUS_MORE_PROCESSING_REQUIRED (3.4): the walk
+   stops and the IRP stays exactly as it is. */
+static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WALK *Walk, IOP_LAST_ROUTINE *Last)
+{
+    LONG Location = Walk->Location;
+    PDEVICE_OBJECT Device =
+        Location == Walk->StackCount + 1 ? NULL : Irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
+    PDRIVER_OBJECT Driver = Device != NULL ? Device->DriverObject : Current->CurrentDriver;
+    KIRQL Irql = Current->Irql;
+    ULONG LocksBefore = KiHeldSpinLockCount(Current);
+    SHORT ApcDisableBefore = Current->KernelApcDisable;
+    PDRIVER_OBJECT Saved;
+    NTSTATUS Result;
+    ULONGLONG Serial;
+    VF_IRP_STATE State;
+
+    TRACE_EVENT(IrpSimTraceIrpCompletionRoutineStart, Irp, Walk->Routine, Device, Location);
+    Saved = KiEnterDriver(Current, Driver);
+    Result = Walk->Routine(Device, Irp, Walk->Context);
+    KiLeaveDriver(Current, Saved);
+    TRACE_EVENT(IrpSimTraceIrpCompletionRoutine, Irp, Walk->Routine, Result, Location);
+    Last->Routine = Walk->Routine;
+    Last->Result = Result;
+    Last->Location = Location;
+
+    if (Result == STATUS_MORE_PROCESSING_REQUIRED) {
+        PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+        /* Still ours and still completing (a routine that re-sent the IRP
+           already made it "in a driver"; one that freed it, freed). */
+        if (Entry != NULL && (Walk->Serial == 0 || Entry->Serial == Walk->Serial) &&
+            Entry->State == VfIrpCompleting) {
+            VfIrpStoreState(Entry, VfIrpStopped);
+            Entry->Owner = Driver;
+            Entry->Location = (CHAR)Location;
+        }
+        VfIrpUnlock();
+        return TRUE;
+    }
+    if (Walk->Serial != 0 && VfIrpPeek(Irp, &Serial, &State) && (Serial != Walk->Serial || State == VfIrpFreed)) {
+        static _Thread_local CHAR Rule[400];
+        snprintf(Rule, sizeof(Rule),
+                 "Completion routine %p freed IRP %p but returned 0x%08X instead of "
+                 "STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing freed memory.",
+                 (void *)Walk->Routine, (void *)Irp, (unsigned)Result);
+        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Walk->Routine, (ULONG_PTR)Irp,
+                   (ULONG_PTR)Device, Irp, Rule,
+                   "A completion routine that frees the IRP must return STATUS_MORE_PROCESSING_REQUIRED.");
+    }
+    if (Walk->Verifying) {
+        /* Reported as the routine's driver's doing. */
+        Saved = KiEnterDriver(Current, Driver);
+        IopCheckCompletionReturn(Current, Walk->Routine, Irp, Irql, LocksBefore, ApcDisableBefore);
+        if (Walk->Pending && Location <= Walk->StackCount &&
+            !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Walk->Routine, (ULONG_PTR)Irp,
+                     (ULONG_PTR)Device, Irp, NULL, NULL);
+        KiLeaveDriver(Current, Saved);
+    }
+    return FALSE;
+}
+
 VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     PKTHREAD Current = KiGetCurrentThread();
     PIO_STACK_LOCATION Slot;
     PDRIVER_CANCEL CancelRoutine;
     PVF_IRP_ENTRY Entry;
-    ULONGLONG Serial = 0;
-    PETHREAD Thread = NULL;
-    BOOLEAN Cancelled = FALSE;
     BOOLEAN NeverSent = FALSE;
     IOP_LAST_ROUTINE Last = {NULL, 0, 0};
-    CHAR StackCount;
+    IOP_WALK Walk;
 
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_IO, Irp);
     if (Irp == NULL)
@@ -438,8 +554,10 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                    "Pass the IRP itself, not a pointer into it or a context structure.");
 
     /* 3.1 */
-    StackCount = Irp->StackCount;
-    if (Irp->CurrentLocation > StackCount + 1)
+    memset(&Walk, 0, sizeof(Walk));
+    Walk.Verifying = IopVerifierEnabled();
+    Walk.StackCount = Irp->StackCount;
+    if (Irp->CurrentLocation > Walk.StackCount + 1)
         VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
     CancelRoutine = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST);
     Entry = VfIrpLockEntry(Irp);
@@ -448,12 +566,12 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
             Entry->CompletedWithCancelRoutine = CancelRoutine;
         /* Never given to a driver (0x239): no IoCallDriver since it was made. */
         NeverSent = Entry->State == VfIrpAllocated && Entry->Device == NULL && Entry->CompletionCount == 0;
-        Entry->State = VfIrpCompleting;
+        VfIrpStoreState(Entry, VfIrpCompleting);
         Entry->CompletionCount++;
         Entry->CompletedAtLocation = Irp->CurrentLocation;
         Entry->CompletedAtSend = Entry->SendCount;
         Entry->CompletedStatus = Irp->IoStatus.Status;
-        Serial = Entry->Serial;
+        Walk.Serial = Entry->Serial;
     }
     VfIrpUnlock();
     if (CancelRoutine != NULL)
@@ -472,95 +590,9 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                 Irp->CurrentLocation);
 
     /* 3.2: walk up from the completing driver's location. */
-    Slot = Irp->Tail.Overlay.CurrentStackLocation;
-    if (!IopAdvance(Irp, &Thread, &Cancelled)) {
-        for (;;) {
-            LONG Left = Irp->CurrentLocation - 1;
-            LONG Location = Irp->CurrentLocation;
-            PIO_COMPLETION_ROUTINE Routine;
-            PVOID Context;
-            BOOLEAN Pending;
-            BOOLEAN Call;
-
-            Entry = VfIrpLockEntry(Irp);
-            Pending = (Slot->Control & SL_PENDING_RETURNED) != 0;
-            Irp->PendingReturned = Pending;
-            Routine = Slot->CompletionRoutine;
-            Context = Slot->Context;
-            {
-                NTSTATUS Status = Irp->IoStatus.Status;
-                UCHAR Control = Slot->Control;
-                Call = Routine != NULL && ((NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_SUCCESS)) ||
-                                           (!NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_ERROR)) ||
-                                           (__atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST) &&
-                                            (Control & SL_INVOKE_ON_CANCEL)));
-            }
-            if (Entry != NULL) {
-                VfIrpSetLocation(Entry->WalkPassed, Left);
-                if (Pending)
-                    VfIrpSetLocation(Entry->PendingSeen, Left);
-            }
-            if (!Call && Pending && Location <= StackCount) {
-                /* No routine to do it: the I/O manager propagates pending. */
-                (Slot + 1)->Control |= SL_PENDING_RETURNED;
-                if (Entry != NULL)
-                    VfIrpSetLocation(Entry->MarkedPending, Location);
-            }
-            IopClearSlot(Slot);
-            VfIrpUnlock();
-
-            if (Call) {
-                PDEVICE_OBJECT Device =
-                    Location == StackCount + 1 ? NULL : Irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
-                PDRIVER_OBJECT Driver = Device != NULL ? Device->DriverObject : Current->CurrentDriver;
-                KIRQL Irql = Current->Irql;
-                ULONG LocksBefore = KiHeldSpinLockCount(Current);
-                SHORT ApcDisableBefore = Current->KernelApcDisable;
-                PDRIVER_OBJECT Saved = KiEnterDriver(Current, Driver);
-                NTSTATUS Result = Routine(Device, Irp, Context);
-                BOOLEAN Freed;
-                KiLeaveDriver(Current, Saved);
-                TRACE_EVENT(IrpSimTraceIrpCompletionRoutine, Irp, Routine, Result, Location);
-                Last.Routine = Routine;
-                Last.Result = Result;
-                Last.Location = Location;
-
-                Entry = VfIrpLockEntry(Irp);
-                Freed = Entry != NULL && Serial != 0 && (Entry->Serial != Serial || Entry->State == VfIrpFreed);
-                /* (A routine that re-sent the IRP already made it "in a driver".) */
-                if (Entry != NULL && !Freed && Result == STATUS_MORE_PROCESSING_REQUIRED &&
-                    Entry->State == VfIrpCompleting) {
-                    Entry->State = VfIrpStopped;
-                    Entry->Owner = Driver;
-                }
-                VfIrpUnlock();
-                if (Result == STATUS_MORE_PROCESSING_REQUIRED)
-                    return; /* 3.4: the IRP stays exactly as it is */
-                if (Freed) {
-                    static _Thread_local CHAR Rule[400];
-                    snprintf(Rule, sizeof(Rule),
-                             "Completion routine %p freed IRP %p but returned 0x%08X instead of "
-                             "STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing freed "
-                             "memory.",
-                             (void *)Routine, (void *)Irp, (unsigned)Result);
-                    VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Routine, (ULONG_PTR)Irp,
-                               (ULONG_PTR)Device, Irp, Rule,
-                               "A completion routine that frees the IRP must return "
-                               "STATUS_MORE_PROCESSING_REQUIRED.");
-                }
-                /* Reported as the routine's driver's doing. */
-                Saved = KiEnterDriver(Current, Driver);
-                IopCheckCompletionReturn(Current, Routine, Irp, Irql, LocksBefore, ApcDisableBefore);
-                if (Pending && Location <= StackCount &&
-                    !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
-                    VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Routine, (ULONG_PTR)Irp,
-                             (ULONG_PTR)Device, Irp, NULL, NULL);
-                KiLeaveDriver(Current, Saved);
-            }
-            Slot++;
-            if (IopAdvance(Irp, &Thread, &Cancelled))
-                break;
-        }
+    for (Slot = Irp->Tail.Overlay.CurrentStackLocation; !IopWalkStep(Irp, Slot, &Walk); Slot++) {
+        if (Walk.Call && IopCallCompletionRoutine(Irp, Current, &Walk, &Last))
+            return;
     }
-    IopPostProcess(Irp, PriorityBoost, Current, Thread, Cancelled, &Last);
+    IopPostProcess(Irp, PriorityBoost, Current, Walk.Thread, Walk.Cancelled, &Last);
 }

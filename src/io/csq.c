@@ -106,13 +106,14 @@ DECLSPEC_NORETURN static VOID IopCsqContextCorrupted(PIRP Irp, PVOID Stored)
    lock held, which orders the updates for one IRP. */
 static VOID IopCsqSetQueued(PIRP Irp, BOOLEAN Queued)
 {
-    VF_IRP_ENTRY Entry;
-    if (!VfIrpQuery(Irp, &Entry))
-        return;
-    if (Queued && Entry.State == VfIrpInDriver)
-        VfIrpSetState(Irp, VfIrpQueued, NULL);
-    else if (!Queued && Entry.State == VfIrpQueued)
-        VfIrpSetState(Irp, VfIrpInDriver, NULL);
+    /* One look and one store under the entry's lock (this runs for every
+       IRP a cancel storm takes out of a queue). */
+    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+    if (Entry != NULL && Queued && Entry->State == VfIrpInDriver)
+        VfIrpStoreState(Entry, VfIrpQueued);
+    else if (Entry != NULL && !Queued && Entry->State == VfIrpQueued)
+        VfIrpStoreState(Entry, VfIrpInDriver);
+    VfIrpUnlock();
 }
 
 /* ---- initialisation ---- */

@@ -139,10 +139,33 @@ VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULON
 
 /* ---- cancellation (cancel.c) ---- */
 extern KSPIN_LOCK IopCancelSpinLock;
-/* IoCancelThreadIo's poll interval (100 ns units, > 0) and the number of
-   polls before an IRP is disassociated from its thread. Windows: 100 ms
-   and 3000 (about five minutes). */
+/* How long thread exit (IoCancelThreadIo) and NtCancelIoFile wait for a
+   cancelled IRP before they disassociate it from its thread: PollInterval
+   (100 ns units, > 0) times Retries, Windows' 3000 polls of 100 ms (about
+   five minutes). irpsim does not poll (see cancel.c); the product is the
+   limit. */
 VOID IopSetThreadIoCancelLimits(LONGLONG PollInterval, ULONG Retries);
+/* The interrupt time at which a wait for cancelled IRPs that starts now
+   gives up. */
+ULONGLONG IopCancelWaitDeadline(VOID);
+/* The calling thread waits for IRPs to leave its own IRP list: Begin,
+   then look at the list and, while what is waited for is still there,
+   IopWaitForThreadIrpRemoval (STATUS_TIMEOUT once Deadline has come;
+   otherwise an IRP has left the list since Begin or the previous wait, or
+   is about to), and End. Completion APCs run during the wait. */
+VOID IopBeginThreadIrpWait(VOID);
+NTSTATUS IopWaitForThreadIrpRemoval(ULONGLONG Deadline);
+VOID IopEndThreadIrpWait(VOID);
+/* Called by IopDequeueThreadIrp, without the list lock, after it took an
+   IRP off Thread's list: ends the wait above when Thread is the caller. */
+VOID IopThreadIrpRemoved(PKTHREAD Thread);
+/* TRUE if Irp, allocation number Serial (VF_IRP_ENTRY.Serial), is still on
+   Tcb's IRP list. */
+BOOLEAN IopThreadIrpPending(PKTHREAD Tcb, PIRP Irp, ULONGLONG Serial);
+/* NtCancelIoFile giving up (5.6): if Irp (allocation Serial) is still on
+   Tcb's list and its walk has not finished, disassociates it as thread exit
+   does (5.5) and notes IO_DRIVER_CANCEL_TIMEOUT. Call at APC_LEVEL on Tcb. */
+BOOLEAN IopDisassociateThreadIrp(PKTHREAD Tcb, PIRP Irp, ULONGLONG Serial);
 
 /* ---- subsystem (iomgr.c) and the per-file start-up hooks it calls ---- */
 VOID IopInitializeDrivers(VOID);    /* driver.c */

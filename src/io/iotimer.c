@@ -20,6 +20,7 @@
 #include "../sim/simp.h"
 #include "../verifier/vf.h"
 #include "iop_timer.h"
+#include "../trace/tracep.h"
 
 #define IOP_TIMER_TAG              'rmTI'
 #define IOP_TIMER_PERIOD_MS        1000
@@ -50,6 +51,7 @@ static VOID NTAPI IopTimerDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgu
         return;
     Thread = KeGetCurrentThread();
     Saved = KiEnterDriver(Thread, IoTimer->DeviceObject->DriverObject);
+    TRACE_EVENT(IrpSimTraceIoTimer, IoTimer->DeviceObject, IoTimer->TimerRoutine, IoTimer->Context, 0);
     IoTimer->TimerRoutine(IoTimer->DeviceObject, IoTimer->Context);
     KiLeaveDriver(Thread, Saved);
 }

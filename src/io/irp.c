@@ -37,7 +37,8 @@ VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULON
     VF_IRP_ENTRY Entry;
     CHAR Driver[128];
 
-    if (!VfIrpQuery(Irp, &Entry) || Entry.State != VfIrpFreed)
+    /* Every entry point asks: the first test takes no lock. */
+    if (!VfIrpIsFreed(Irp) || !VfIrpQuery(Irp, &Entry) || Entry.State != VfIrpFreed)
         return;
     IopFormatDriverName(Entry.Driver, Driver, sizeof(Driver));
     snprintf(Rule, sizeof(Rule),
@@ -114,23 +115,26 @@ static BOOLEAN IopIsBuiltIrpOrigin(IRPSIM_IRP_ORIGIN Origin)
 VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 {
     PVOID Caller = __builtin_return_address(0);
-    VF_IRP_ENTRY Entry;
-    BOOLEAN Known = VfIrpQuery(Irp, &Entry);
-    /* A freed entry here is memory pool handed out again, now the driver's. */
-    BOOLEAN Ours = Known && Entry.OwnsMemory && Entry.State != VfIrpFreed;
+    IRPSIM_IRP_ORIGIN Origin;
 
-    /* A built IRP is reported as such (0x311) rather than as an
-       IoAllocateIrp IRP (0x20D). Added with src/io/build.c. */
-    /* (Through VfReport, verifier: 0x311 is non-fatal, 0x20D fatal.) */
-    if (Ours && IopIsBuiltIrpOrigin(Entry.Origin))
-        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
-                 "IoInitializeIrp was called on an IRP made by IoBuildDeviceIoControlRequest, "
-                 "IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest, IoMakeAssociatedIrp or the I/O "
-                 "manager. Such IRPs must never be reinitialised.",
-                 "Let the I/O manager (or your completion routine, for IoBuildAsynchronousFsdRequest) finish and "
-                 "free the IRP; allocate a new one for the next request.");
-    else if (Ours)
-        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL, NULL);
+    /* Reinitialising an IRP the I/O manager allocated: a built IRP is
+       reported as such (0x311) rather than as an IoAllocateIrp IRP (0x20D).
+       Both go through VfReport (verifier: 0x311 is non-fatal, 0x20D fatal).
+       Added with src/io/build.c. */
+    if (IopVerifierEnabled()) {
+        VF_IRP_ENTRY Entry;
+        BOOLEAN Ours = VfIrpQuery(Irp, &Entry) && VfIrpIoManagerMemory(&Entry);
+        if (Ours && IopIsBuiltIrpOrigin(Entry.Origin))
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                     "IoInitializeIrp was called on an IRP made by IoBuildDeviceIoControlRequest, "
+                     "IoBuildSynchronousFsdRequest, IoBuildAsynchronousFsdRequest, IoMakeAssociatedIrp or the I/O "
+                     "manager. Such IRPs must never be reinitialised.",
+                     "Let the I/O manager (or your completion routine, for IoBuildAsynchronousFsdRequest) finish and "
+                     "free the IRP; allocate a new one for the next request.");
+        else if (Ours)
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20D, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
+                     NULL);
+    }
     if (StackSize < 0 || PacketSize < IoSizeOfIrp(StackSize)) {
         VfBugCheck(IOP_PAGE_FAULT_BEYOND_END_OF_ALLOCATION, (ULONG_PTR)Irp + PacketSize, 1, (ULONG_PTR)Caller, 0,
                    NULL,
@@ -139,9 +143,9 @@ VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
                    "Allocate IoSizeOfIrp(StackSize) bytes and pass that size, or use IoAllocateIrp.");
     }
     IopInitializeIrpFields(Irp, PacketSize, StackSize);
-    VfIrpTrack(Irp, Ours ? Entry.Origin : IrpSimIrpOriginDriverInitialized, Ours, Caller);
-    TRACE_EVENT(IrpSimTraceIrpAllocated, Irp, StackSize,
-                Ours ? Entry.Origin : IrpSimIrpOriginDriverInitialized, 0);
+    /* (A freed entry here is memory pool handed out again, now the driver's.) */
+    Origin = VfIrpTrackInitialized(Irp, Caller);
+    TRACE_EVENT(IrpSimTraceIrpAllocated, Irp, StackSize, Origin, 0);
 }
 
 static BOOLEAN IopIrpOnThreadList(PIRP Irp)
@@ -157,13 +161,16 @@ static BOOLEAN IopIrpOnThreadList(PIRP Irp)
 }
 
 /* Forgets the IRP's memory: ours goes back with our tag; driver memory
-   (IoInitializeIrp) goes back to the driver's pool, as Windows does. */
-static VOID IopReleaseIrpMemory(PIRP Irp, PVOID Site)
+   (IoInitializeIrp) goes back to the driver's pool, as Windows does.
+   Entry is Irp's entry, locked with VfIrpLockEntry (NULL: untracked); the
+   lock is dropped here. */
+static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
 {
-    VF_IRP_ENTRY Entry;
-    BOOLEAN Ours = VfIrpQuery(Irp, &Entry) && Entry.OwnsMemory;
+    BOOLEAN Ours = Entry != NULL && Entry->OwnsMemory;
+    if (Entry != NULL)
+        VfIrpMarkFreed(Entry, Site);
+    VfIrpUnlock();
     TRACE_EVENT(IrpSimTraceIrpFreed, Irp, 0, 0, 0);
-    VfIrpFree(Irp, Site);
     if (Ours)
         ExFreePoolWithTag(Irp, IRPSIM_IRP_POOL_TAG);
     else
@@ -172,7 +179,7 @@ static VOID IopReleaseIrpMemory(PIRP Irp, PVOID Site)
 
 VOID IopFreeIrp(PIRP Irp)
 {
-    IopReleaseIrpMemory(Irp, __builtin_return_address(0));
+    IopReleaseLockedIrp(Irp, VfIrpLockEntry(Irp), __builtin_return_address(0));
 }
 
 /* 0xC9/0x20A: the IRP is still with a driver or in a queue. */
@@ -222,8 +229,9 @@ static VOID IopReportFreeNotAllocated(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID
 VOID NTAPI IoFreeIrp(PIRP Irp)
 {
     PVOID Caller = __builtin_return_address(0);
+    PVF_IRP_ENTRY Locked;
     VF_IRP_ENTRY Entry;
-    BOOLEAN Known;
+    BOOLEAN Known, InUse, NotAllocated;
 
     VfCheckIrql("IoFreeIrp", DISPATCH_LEVEL);
 
@@ -238,81 +246,77 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20C, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
                    NULL);
     }
-    Known = VfIrpQuery(Irp, &Entry);
+    Locked = VfIrpLockEntry(Irp);
+    Known = Locked != NULL;
     /* (Not "completing": a routine that returns STATUS_MORE_PROCESSING_REQUIRED
        may let another thread free the IRP before the walk records that.) */
-    if (Known && (Entry.State == VfIrpInDriver || Entry.State == VfIrpQueued))
-        IopReportFreeInUse(Irp, &Entry, Caller);
+    InUse = Known && (Locked->State == VfIrpInDriver || Locked->State == VfIrpQueued);
     /* IoAllocateFree: memory the driver initialised itself (or irpsim never
        saw initialised) and associated IRPs are not the caller's to free.
        (Threaded IRPs were caught above; the I/O manager frees its own.) */
-    if (!Known || !Entry.OwnsMemory || Entry.Origin == IrpSimIrpOriginAssociated)
-        IopReportFreeNotAllocated(Irp, Known ? &Entry : NULL, Caller);
-    IopReleaseIrpMemory(Irp, Caller);
+    NotAllocated = !Known || !Locked->OwnsMemory || Locked->Origin == IrpSimIrpOriginAssociated;
+    /* Both reports are the verifier's (VfReport would drop them); without
+       one to make, the IRP is freed under the same lock. */
+    if (IopVerifierEnabled() && (InUse || NotAllocated)) {
+        if (Known)
+            Entry = *Locked;
+        VfIrpUnlock();
+        if (InUse)
+            IopReportFreeInUse(Irp, &Entry, Caller);
+        if (NotAllocated)
+            IopReportFreeNotAllocated(Irp, Known ? &Entry : NULL, Caller);
+        Locked = VfIrpLockEntry(Irp);
+    }
+    IopReleaseLockedIrp(Irp, Locked, Caller);
 }
 
 VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
 {
     PVOID Caller = __builtin_return_address(0);
-    VF_IRP_ENTRY Snapshot;
     PVF_IRP_ENTRY Entry;
     UCHAR AllocationFlags;
-    USHORT Size;
-    BOOLEAN Known;
+    BOOLEAN Built, InUse;
 
     IopCheckFreedForUse(Irp, "IoReuseIrp", Caller, TRUE);
-    Known = VfIrpQuery(Irp, &Snapshot);
+    /* (Before the IRP's lock: thread exit takes the thread's list lock first.) */
+    Built = IopIrpOnThreadList(Irp);
+    Entry = VfIrpLockEntry(Irp);
     /* (IopIsBuiltIrpOrigin adds IoBuildAsynchronousFsdRequest to the
-       original list; changed with src/io/build.c.) Both reports are
-       non-fatal (VfReport, verifier). */
-    if (IopIrpOnThreadList(Irp) || (Known && IopIsBuiltIrpOrigin(Snapshot.Origin))) {
-        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
-                 "IoReuseIrp was called on an IRP made by IoMakeAssociatedIrp, IoBuildSynchronousFsdRequest, "
-                 "IoBuildDeviceIoControlRequest, IoBuildAsynchronousFsdRequest or the I/O manager. Only IRPs "
-                 "from IoAllocateIrp (or memory initialised with IoInitializeIrp) may be reused.",
-                 "Let the I/O manager finish and free such an IRP; allocate a new one for the next request.");
-        /* Going on after the report: re-initialising the list entry would
-           leave the thread's IRP list pointing at it. */
-        IopDequeueThreadIrp(Irp, Irp->Tail.Overlay.Thread);
-    }
+       original list; changed with src/io/build.c.) */
+    Built = Built || (Entry != NULL && IopIsBuiltIrpOrigin(Entry->Origin));
     /* Inside the creator's own completion routine (state Completing) reuse
        is the documented pattern, as IoFreeIrp is: the routine then returns
        STATUS_MORE_PROCESSING_REQUIRED and the IRP is the creator's again. */
-    if (__atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST) != NULL ||
-        (Known && (Snapshot.State == VfIrpInDriver || Snapshot.State == VfIrpQueued)))
-        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x310, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
-                 "IoReuseIrp was called on an IRP that is still in use (a driver holds it, it is being "
-                 "completed, or a cancel routine is still set).",
-                 "Reuse an IRP only after your completion routine regained it with "
-                 "STATUS_MORE_PROCESSING_REQUIRED.");
+    InUse = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST) != NULL ||
+            (Entry != NULL && (Entry->State == VfIrpInDriver || Entry->State == VfIrpQueued));
+    if (Built || InUse) {
+        /* Both reports are non-fatal (VfReport, verifier); they and the
+           dequeue run without the IRP's lock. */
+        VfIrpUnlock();
+        if (Built) {
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x311, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                     "IoReuseIrp was called on an IRP made by IoMakeAssociatedIrp, IoBuildSynchronousFsdRequest, "
+                     "IoBuildDeviceIoControlRequest, IoBuildAsynchronousFsdRequest or the I/O manager. Only IRPs "
+                     "from IoAllocateIrp (or memory initialised with IoInitializeIrp) may be reused.",
+                     "Let the I/O manager finish and free such an IRP; allocate a new one for the next request.");
+            /* Going on after the report: re-initialising the list entry would
+               leave the thread's IRP list pointing at it. */
+            IopDequeueThreadIrp(Irp, Irp->Tail.Overlay.Thread);
+        }
+        if (InUse)
+            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x310, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp,
+                     "IoReuseIrp was called on an IRP that is still in use (a driver holds it, it is being "
+                     "completed, or a cancel routine is still set).",
+                     "Reuse an IRP only after your completion routine regained it with "
+                     "STATUS_MORE_PROCESSING_REQUIRED.");
+        Entry = VfIrpLockEntry(Irp);
+    }
     AllocationFlags = Irp->AllocationFlags;
-    Size = Known ? Snapshot.Size : Irp->Size;
-    IopInitializeIrpFields(Irp, Size, Irp->StackCount);
+    IopInitializeIrpFields(Irp, Entry != NULL ? Entry->Size : Irp->Size, Irp->StackCount);
     Irp->AllocationFlags = AllocationFlags;
     Irp->IoStatus.Status = Iostatus;
-
-    Entry = VfIrpLockEntry(Irp);
-    if (Entry != NULL) {
-        Entry->State = VfIrpAllocated;
-        Entry->Location = Irp->CurrentLocation;
-        Entry->WalkFinished = FALSE;
-        Entry->Disassociated = FALSE;
-        Entry->ApcQueued = FALSE;
-        Entry->CompletionCount = 0;
-        Entry->SendCount = 0;
-        Entry->CompletedAtLocation = 0;
-        Entry->CompletedAtSend = 0;
-        Entry->CompletedStatus = 0;
-        Entry->BufferedCopyLimit = 0;
-        Entry->CompletedWithCancelRoutine = NULL;
-        Entry->Device = NULL;
-        Entry->DeviceDriver = NULL;
-        Entry->Owner = NULL;
-        memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
-        memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
-        memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
-        memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
-    }
+    if (Entry != NULL)
+        VfIrpRestart(Entry, Irp->CurrentLocation);
     VfIrpUnlock();
 }
 

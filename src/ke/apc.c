@@ -23,6 +23,7 @@
  * as NT does; a kernel APC without one is dropped.
  */
 #include "ki.h"
+#include "../trace/tracep.h"
 
 VOID KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, PKKERNEL_ROUTINE KernelRoutine,
                      PKRUNDOWN_ROUTINE RundownRoutine, PKNORMAL_ROUTINE NormalRoutine, KPROCESSOR_MODE ApcMode,
@@ -99,12 +100,14 @@ BOOLEAN KeInsertQueueApc(PKAPC Apc, PVOID SystemArgument1, PVOID SystemArgument2
     if (User) {
         InsertTailList(&Thread->UserApcListHead, &Apc->ApcListEntry);
     } else if (Apc->NormalRoutine == NULL) {
-        /* Behind the special APCs already queued, ahead of the normal ones. */
-        PLIST_ENTRY Entry = Thread->KernelApcListHead.Flink;
+        /* Behind the special APCs already queued, ahead of the normal ones:
+           after the last special one, looked for from the tail (normal
+           kernel APCs are few, special ones may be a storm of completions). */
+        PLIST_ENTRY Entry = Thread->KernelApcListHead.Blink;
         while (Entry != &Thread->KernelApcListHead &&
-               CONTAINING_RECORD(Entry, KAPC, ApcListEntry)->NormalRoutine == NULL)
-            Entry = Entry->Flink;
-        InsertTailList(Entry, &Apc->ApcListEntry);
+               CONTAINING_RECORD(Entry, KAPC, ApcListEntry)->NormalRoutine != NULL)
+            Entry = Entry->Blink;
+        InsertHeadList(Entry, &Apc->ApcListEntry);
     } else {
         InsertTailList(&Thread->KernelApcListHead, &Apc->ApcListEntry);
     }
@@ -160,6 +163,11 @@ VOID KiDeliverApcs(PKTHREAD Thread, KPROCESSOR_MODE DeliveryMode)
 
         /* The kernel routine may free the APC (stage 2 frees the IRP). */
         Thread->Irql = APC_LEVEL;
+        TRACE_EVENT(IrpSimTraceApcRun, Apc, KernelRoutine,
+                    Special ? IRPSIM_TRACE_APC_SPECIAL
+                    : User  ? IRPSIM_TRACE_APC_USER
+                            : IRPSIM_TRACE_APC_KERNEL,
+                    NormalRoutine);
         if (KernelRoutine != NULL)
             KernelRoutine(Apc, &NormalRoutine, &NormalContext, &Argument1, &Argument2);
         Thread->Irql = PASSIVE_LEVEL;

@@ -14,7 +14,9 @@
  * auto-advance (IRPSIM_CONFIG.AutoAdvance) — until every simulated thread is
  * blocked in an irpsim wait and no DPC is queued or running; then the clock
  * thread jumps to the next deadline (a timer or a wait timeout) and expires
- * it. A driver that waits 3 s per request finishes at once. System time is
+ * it. At one instant, the DPCs of expiring timers run before a thread whose
+ * wait times out at that instant is woken (timer.c). A driver that waits
+ * 3 s per request finishes at once. System time is
  * the host's wall clock at start-up plus interrupt time. If everything is
  * blocked for good and only periodic timers without waiters remain, time
  * keeps jumping from one period to the next (as it would pass on Windows):

@@ -141,6 +141,7 @@ BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemAr
 BOOLEAN NTAPI KeRemoveQueueDpc(PRKDPC Dpc)
 {
     BOOLEAN Removed = FALSE;
+    ULONG Processor = 0;
     KipCheckDpc(Dpc);
     KiAcquireDispatcherLock();
     if (Dpc->DpcData != NULL) {
@@ -150,9 +151,11 @@ BOOLEAN NTAPI KeRemoveQueueDpc(PRKDPC Dpc)
         VfActiveRemove(Dpc);
         Prcb->DpcQueueDepth--;
         KiSchedDpcActivityLocked(-1);
+        Processor = Prcb->Number;
         Removed = TRUE;
     }
     KiReleaseDispatcherLock();
+    TRACE_EVENT(IrpSimTraceDpcRemoved, Dpc, Removed, Processor, 0);
     return Removed;
 }
 

@@ -68,7 +68,8 @@ LONG NTAPI KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     return KipSetEvent(Event, TRUE);
 }
 
-LONG NTAPI KeResetEvent(PRKEVENT Event)
+/* KeResetEvent (returns the previous state) and KeClearEvent (does not). */
+static LONG KipResetEvent(PRKEVENT Event, BOOLEAN Clear)
 {
     LONG Previous;
     KipCheckEvent(Event);
@@ -76,12 +77,18 @@ LONG NTAPI KeResetEvent(PRKEVENT Event)
     Previous = Event->Header.SignalState;
     Event->Header.SignalState = 0;
     KiReleaseDispatcherLock();
+    TRACE_EVENT(IrpSimTraceEventReset, Event, Previous, Clear, 0);
     return Previous;
+}
+
+LONG NTAPI KeResetEvent(PRKEVENT Event)
+{
+    return KipResetEvent(Event, FALSE);
 }
 
 VOID NTAPI KeClearEvent(PRKEVENT Event)
 {
-    (void)KeResetEvent(Event);
+    (void)KipResetEvent(Event, TRUE);
 }
 
 LONG NTAPI KeReadStateEvent(PRKEVENT Event)

@@ -123,10 +123,29 @@ typedef struct _EPROCESS {
 /* The simulated machine's one process. */
 extern PEPROCESS KiSystemProcess; /* an object-manager object (Process type) */
 
-/* Returns the calling host thread's KTHREAD, creating it on first use. */
-PKTHREAD KiGetCurrentThread(VOID);
+/* The calling host thread's KTHREAD, in C11 thread-local storage: valid
+   while KiTlsGeneration equals KiThreadGeneration, which IrpSimShutdown
+   advances (thread.c). Read inline: the I/O manager asks on every call. */
+extern IRPSIM_THREAD_LOCAL PKTHREAD KiTlsThread;
+extern IRPSIM_THREAD_LOCAL ULONG KiTlsGeneration;
+extern volatile ULONG KiThreadGeneration;
+
 /* Returns it without creating one (NULL if the host thread never entered irpsim). */
-PKTHREAD KiGetCurrentThreadIfAny(VOID);
+FORCEINLINE PKTHREAD KiGetCurrentThreadIfAny(VOID)
+{
+    PKTHREAD Thread = KiTlsThread;
+    if (Thread == NULL || KiTlsGeneration != __atomic_load_n(&KiThreadGeneration, __ATOMIC_ACQUIRE))
+        return NULL;
+    return Thread;
+}
+/* Creates and binds the calling host thread's KTHREAD (its first call). */
+PKTHREAD KiCreateCurrentThread(VOID);
+/* Returns the calling host thread's KTHREAD, creating it on first use. */
+FORCEINLINE PKTHREAD KiGetCurrentThread(VOID)
+{
+    PKTHREAD Thread = KiGetCurrentThreadIfAny();
+    return IRPSIM_LIKELY(Thread != NULL) ? Thread : KiCreateCurrentThread();
+}
 /* Creates a KTHREAD for a host thread irpsim is about to start. */
 PKTHREAD KiCreateThreadObject(BOOLEAN SystemThread);
 /* Releases a KTHREAD once its host thread is gone and no reference remains. */
@@ -152,7 +171,37 @@ FORCEINLINE VOID KiLeaveDriver(PKTHREAD Thread, PDRIVER_OBJECT Saved)
     Thread->CurrentDriver = Saved;
 }
 /* The driver charged for work done on the calling thread right now (NULL = irpsim or the test). */
-PDRIVER_OBJECT KiCurrentDriver(VOID);
+FORCEINLINE PDRIVER_OBJECT KiCurrentDriver(VOID)
+{
+    PKTHREAD Thread = KiGetCurrentThreadIfAny();
+    return Thread != NULL ? Thread->CurrentDriver : NULL;
+}
+
+/* A host lock for sections of a few loads and stores taken on every IRP
+   (the IRP state table, the pool): one atomic exchange to take it and a
+   plain release store to drop it, where a PAL_MUTEX costs two atomic
+   operations and a call each way. A zero-filled one is free. As with a
+   PAL_MUTEX, never hold it across a call into a driver, a wait, or
+   anything that may bug check; a waiter spins through the scheduler
+   (KiSchedSpin), which under the controlled scheduler never happens, since
+   no holder stops at a scheduling point. */
+typedef struct _KI_QUICK_LOCK {
+    volatile LONG Held;
+} KI_QUICK_LOCK, *PKI_QUICK_LOCK;
+
+/* One turn of a spin-wait loop (sched.c). */
+VOID KiSchedSpin(VOID);
+FORCEINLINE VOID KiAcquireQuickLock(PKI_QUICK_LOCK Lock)
+{
+    while (IRPSIM_UNLIKELY(__atomic_exchange_n(&Lock->Held, 1, __ATOMIC_ACQUIRE) != 0)) {
+        while (__atomic_load_n(&Lock->Held, __ATOMIC_RELAXED) != 0)
+            KiSchedSpin();
+    }
+}
+FORCEINLINE VOID KiReleaseQuickLock(PKI_QUICK_LOCK Lock)
+{
+    __atomic_store_n(&Lock->Held, 0, __ATOMIC_RELEASE);
+}
 
 /* APC support used by the I/O manager for stage-2 completion. */
 typedef enum _KAPC_KIND { KiApcSpecialKernel, KiApcNormalKernel, KiApcUser } KAPC_KIND;
@@ -253,8 +302,7 @@ VOID KiReleaseDispatcherLock(VOID);
 VOID KiSchedBlock(PPAL_COND Condition, ULONGLONG HostDeadlineNs);
 VOID KiSchedWake(PPAL_COND Condition);
 VOID KiSchedWakeAll(PPAL_COND Condition);
-/* One turn of a spin-wait loop. */
-VOID KiSchedSpin(VOID);
+/* (KiSchedSpin, one turn of a spin-wait loop, is declared with the quick lock above.) */
 VOID KiSchedYield(VOID);
 BOOLEAN KiSchedCreateHostThread(PPAL_THREAD_ROUTINE Routine, PVOID Context, PPAL_THREAD *HostThread);
 VOID KiSchedJoinHostThread(PPAL_THREAD HostThread);
@@ -267,6 +315,8 @@ VOID KiSchedThreadReadyLocked(PKTHREAD Thread);
 VOID KiSchedThreadBlockedLocked(PKTHREAD Thread);
 VOID KiSchedDpcActivityLocked(LONG Delta);
 BOOLEAN KiSchedIsIdleLocked(LONG RunnableAllowed);
+/* TRUE while a DPC is queued or running on any processor. */
+BOOLEAN KiSchedDpcPendingLocked(VOID);
 /* Waits (no lock held) until no thread but Self is runnable and no DPC is
    queued or running. */
 VOID KiSchedWaitForIdle(PKTHREAD Self);

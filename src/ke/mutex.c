@@ -14,6 +14,7 @@
  */
 #include "ki.h"
 #include "../verifier/vf.h"
+#include "../trace/tracep.h"
 
 static const CHAR KipMutexRule[] =
     "A KMUTEX was used that was never initialised with KeInitializeMutex (or the memory is not a KMUTEX: freed, "
@@ -67,6 +68,7 @@ LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
     }
     LeaveRegion = Freed && Mutex->ApcDisable != 0;
     KiReleaseDispatcherLock();
+    TRACE_EVENT(IrpSimTraceMutexReleased, Mutex, Previous, Freed, 0);
     if (LeaveRegion)
         KiLeaveCriticalRegionThread(Thread);
     return Previous;

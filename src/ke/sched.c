@@ -202,6 +202,11 @@ BOOLEAN KiSchedIsIdleLocked(LONG RunnableAllowed)
     return KipRunnableThreads <= RunnableAllowed && KipDpcActivity == 0;
 }
 
+BOOLEAN KiSchedDpcPendingLocked(VOID)
+{
+    return KipDpcActivity != 0;
+}
+
 VOID KiSchedWaitForIdle(PKTHREAD Self)
 {
     KiAcquireDispatcherLock();

@@ -8,6 +8,7 @@
  */
 #include "ki.h"
 #include "../verifier/vf.h"
+#include "../trace/tracep.h"
 
 static const CHAR KipSemaphoreRule[] =
     "A KSEMAPHORE was used that was never initialised with KeInitializeSemaphore (or the memory is not a "
@@ -29,6 +30,7 @@ VOID NTAPI KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit)
 LONG NTAPI KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment, BOOLEAN Wait)
 {
     LONG Previous;
+    LONG Limit;
     LONGLONG Next;
 
     UNREFERENCED_PARAMETER(Increment);
@@ -43,9 +45,11 @@ LONG NTAPI KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG 
         ExRaiseStatus(STATUS_SEMAPHORE_LIMIT_EXCEEDED);
     }
     Semaphore->Header.SignalState = (LONG)Next;
+    Limit = Semaphore->Limit; /* a waiter released now may free the semaphore */
     if (Previous == 0 && Next > 0)
         KiWaitTestLocked(&Semaphore->Header);
     KiReleaseDispatcherLock();
+    TRACE_EVENT(IrpSimTraceSemaphoreReleased, Semaphore, Previous, Adjustment, Limit);
     return Previous;
 }
 

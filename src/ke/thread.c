@@ -39,11 +39,10 @@
 
 LIST_ENTRY KiThreadListHead = {&KiThreadListHead, &KiThreadListHead};
 
-/* Thread-local binding of the calling host thread, valid while
-   KipCurrentGeneration equals KipGeneration. */
-static _Thread_local PKTHREAD KipCurrentThread;
-static _Thread_local ULONG KipCurrentGeneration;
-static volatile ULONG KipGeneration = 1;
+/* The calling host thread's binding (read inline through ki.h). */
+IRPSIM_THREAD_LOCAL PKTHREAD KiTlsThread;
+IRPSIM_THREAD_LOCAL ULONG KiTlsGeneration;
+volatile ULONG KiThreadGeneration = 1;
 
 /* Dispatcher lock. */
 static ULONG KipNextThreadId = KIP_FIRST_THREAD_ID;
@@ -128,21 +127,14 @@ VOID KiDeleteThreadObject(PKTHREAD Thread)
 
 VOID KiBindCurrentThread(PKTHREAD Thread)
 {
-    KipCurrentThread = Thread;
-    KipCurrentGeneration = __atomic_load_n(&KipGeneration, __ATOMIC_ACQUIRE);
+    KiTlsThread = Thread;
+    KiTlsGeneration = __atomic_load_n(&KiThreadGeneration, __ATOMIC_ACQUIRE);
 }
 
 VOID KiUnbindCurrentThread(VOID)
 {
-    KipCurrentThread = NULL;
-    KipCurrentGeneration = 0;
-}
-
-PKTHREAD KiGetCurrentThreadIfAny(VOID)
-{
-    if (KipCurrentThread == NULL || KipCurrentGeneration != __atomic_load_n(&KipGeneration, __ATOMIC_ACQUIRE))
-        return NULL;
-    return KipCurrentThread;
+    KiTlsThread = NULL;
+    KiTlsGeneration = 0;
 }
 
 /* A host thread irpsim did not start is exiting. */
@@ -154,12 +146,9 @@ static void KipHostThreadExit(void *Value)
     PspExitThread(Thread, STATUS_SUCCESS);
 }
 
-PKTHREAD KiGetCurrentThread(VOID)
+PKTHREAD KiCreateCurrentThread(VOID)
 {
-    PKTHREAD Thread = KiGetCurrentThreadIfAny();
-    if (Thread != NULL)
-        return Thread;
-    Thread = KiCreateThreadObject(FALSE);
+    PKTHREAD Thread = KiCreateThreadObject(FALSE);
     if (Thread == NULL) {
         fprintf(stderr, "irpsim: out of host memory creating a thread object\n");
         PalAbort();
@@ -168,12 +157,6 @@ PKTHREAD KiGetCurrentThread(VOID)
     PalSetThreadExitCallback(KipHostThreadExit, Thread);
     TRACE_EVENT(IrpSimTraceThreadStart, Thread, 0, 0, 0);
     return Thread;
-}
-
-PDRIVER_OBJECT KiCurrentDriver(VOID)
-{
-    PKTHREAD Thread = KiGetCurrentThreadIfAny();
-    return Thread != NULL ? Thread->CurrentDriver : NULL;
 }
 
 /* ---- threads irpsim starts ---- */
@@ -334,9 +317,9 @@ VOID KiReleaseThreadObjects(VOID)
 
 VOID KiAdvanceThreadGeneration(VOID)
 {
-    ULONG Next = __atomic_add_fetch(&KipGeneration, 1, __ATOMIC_ACQ_REL);
+    ULONG Next = __atomic_add_fetch(&KiThreadGeneration, 1, __ATOMIC_ACQ_REL);
     if (Next == 0)
-        __atomic_store_n(&KipGeneration, 1, __ATOMIC_RELEASE); /* 0 means "unbound" */
+        __atomic_store_n(&KiThreadGeneration, 1, __ATOMIC_RELEASE); /* 0 means "unbound" */
     KiAcquireDispatcherLock();
     KipNextThreadId = KIP_FIRST_THREAD_ID;
     KiReleaseDispatcherLock();

@@ -195,10 +195,25 @@ static VOID KipExpireTimerLocked(PKTIMER Timer, ULONGLONG Now)
     }
 }
 
+/* On the free-running virtual clock, a timer's DPC and a thread's wait
+   timeout due at the same instant are a true tie. Windows runs a DPC on
+   its processor before that processor returns to thread level, so a
+   thread whose timeout falls at that instant is woken only once the DPCs
+   queued so far have run: the loop stops at a wait timeout while a DPC is
+   pending, and the clock steps again (to the same instant) once the
+   machine is idle. The controlled scheduler explores both orders instead. */
+static BOOLEAN KipDeferWaitTimeoutLocked(PKTIMER Timer)
+{
+    return Timer->Header.Type == KI_WAIT_TIMER_TYPE && KiClockMode() == IrpSimClockVirtual &&
+           !KiSchedControlled() && KiSchedDpcPendingLocked();
+}
+
 VOID KiExpireTimersLocked(ULONGLONG Now)
 {
     while (KipTimerCount != 0 && (ULONGLONG)KipTimerHeap[0]->DueTime.QuadPart <= Now) {
         PKTIMER Timer = KipTimerHeap[0];
+        if (KipDeferWaitTimeoutLocked(Timer))
+            break;
         (void)KiRemoveTimerLocked(Timer);
         KipExpireTimerLocked(Timer, Now);
         /* A one-shot timer is no longer set (the verifier's index). */

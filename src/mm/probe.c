@@ -44,7 +44,7 @@ NTSTATUS IrpSimDeclareInvalidRange(PVOID Address, SIZE_T Length)
     } else {
         MiInvalidRanges[MiInvalidRangeCount].Start = Start;
         MiInvalidRanges[MiInvalidRangeCount].End = Start + Length;
-        MiInvalidRangeCount++;
+        __atomic_store_n(&MiInvalidRangeCount, MiInvalidRangeCount + 1, __ATOMIC_RELEASE);
     }
     PalMutexUnlock(&MiRangeLock);
     return Status;
@@ -56,7 +56,8 @@ NTSTATUS IrpSimRemoveInvalidRange(PVOID Address)
     PalMutexLock(&MiRangeLock);
     for (ULONG i = 0; i < MiInvalidRangeCount; i++) {
         if (MiInvalidRanges[i].Start == (ULONG_PTR)Address) {
-            MiInvalidRanges[i] = MiInvalidRanges[--MiInvalidRangeCount];
+            MiInvalidRanges[i] = MiInvalidRanges[MiInvalidRangeCount - 1];
+            __atomic_store_n(&MiInvalidRangeCount, MiInvalidRangeCount - 1, __ATOMIC_RELEASE);
             Status = STATUS_SUCCESS;
             break;
         }
@@ -68,7 +69,7 @@ NTSTATUS IrpSimRemoveInvalidRange(PVOID Address)
 VOID MiClearInvalidRanges(VOID)
 {
     PalMutexLock(&MiRangeLock);
-    MiInvalidRangeCount = 0;
+    __atomic_store_n(&MiInvalidRangeCount, 0, __ATOMIC_RELEASE);
     PalMutexUnlock(&MiRangeLock);
 }
 
@@ -76,6 +77,9 @@ VOID MiClearInvalidRanges(VOID)
 static ULONG_PTR MipFirstDeclaredInvalid(ULONG_PTR Start, ULONG_PTR End)
 {
     ULONG_PTR First = 0;
+    /* Every probe asks: no lock while no range is declared (the usual case). */
+    if (__atomic_load_n(&MiInvalidRangeCount, __ATOMIC_ACQUIRE) == 0)
+        return 0;
     PalMutexLock(&MiRangeLock);
     for (ULONG i = 0; i < MiInvalidRangeCount; i++) {
         const MI_INVALID_RANGE *Range = &MiInvalidRanges[i];

@@ -9,6 +9,7 @@
 #include "obp.h"
 #include "../verifier/vf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <wctype.h>
 
@@ -204,6 +205,45 @@ static VOID ObpDeleteObject(POBJECT_HEADER Header)
     ObpQuarantine_(Header);
 }
 
+/* Driver Verifier's check of memory being freed (0xC7, SEMANTICS 9.6,
+   9.7): on Windows an object's body is pool, freed when the last
+   reference goes, and a device's body holds its device extension, where
+   drivers keep KTIMERs and KDPCs. Asked before the type's delete procedure
+   runs (none of irpsim's touches a timer or DPC in the body). While it
+   runs the object keeps the reference being dropped, so a caught bug check
+   leaves the object whole and alive (the free did not happen): dropping
+   that reference again deletes it. FALSE: not to be deleted after all. */
+static BOOLEAN ObpMayFreeBody(POBJECT_HEADER Header)
+{
+    CHAR What[320];
+    PCSTR Advice = NULL;
+    PVOID Body = OBJECT_HEADER_TO_BODY(Header);
+
+    if (!VfActiveAny())
+        return TRUE;
+    __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+    if (Header->Type == &ObpDeviceObjectType) {
+        PDEVICE_OBJECT Device = (PDEVICE_OBJECT)Body;
+        /* The device still holds its reference on the driver object. */
+        static const UNICODE_STRING NoDriver = {0, 0, NULL};
+        PCUNICODE_STRING Driver = Device->DriverObject != NULL ? &Device->DriverObject->DriverName : &NoDriver;
+        snprintf(What, sizeof(What),
+                 "Device object %ls %p of %.*ls (%zu bytes: the DEVICE_OBJECT, its device extension at %p and the "
+                 "I/O manager's part; its last reference just went)",
+                 Header->Name != NULL ? Header->Name : L"(unnamed)", Body,
+                 Driver->Buffer != NULL ? (int)(Driver->Length / sizeof(WCHAR)) : 0,
+                 Driver->Buffer != NULL ? Driver->Buffer : L"", (size_t)Header->BodySize, Device->DeviceExtension);
+        Advice = "A device extension is freed with its device object: stop what it holds in the driver's remove "
+                 "or unload path, before IoDeleteDevice (or before the last ObDereferenceObject of a device that "
+                 "is still referenced).";
+    } else {
+        snprintf(What, sizeof(What), "%ls object %p (%zu bytes; its last reference just went)", Header->Type->Name, Body,
+                 (size_t)Header->BodySize);
+    }
+    VfCheckFreedMemory(Body, Header->BodySize, What, Advice);
+    return __atomic_sub_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST) == 0;
+}
+
 LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object)
 {
     POBJECT_HEADER Header = ObpCheckedHeader(Object, "ObDereferenceObject");
@@ -212,7 +252,7 @@ LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object)
         __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3F, (ULONG_PTR)Object, (ULONG_PTR)-1, 0, NULL, NULL, NULL);
     }
-    if (Count == 0)
+    if (Count == 0 && ObpMayFreeBody(Header))
         ObpDeleteObject(Header);
     return Count;
 }

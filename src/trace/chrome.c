@@ -6,15 +6,17 @@
  * thread_name metadata. Slices ("X"):
  *   - a dispatch routine: IrpCallDriver to the IrpDispatchReturned that
  *     matches it on the same thread;
- *   - a completion routine: from the previous step of the same completion
- *     walk (IrpCompleteBegin or the routine below) to its IrpCompletionRoutine
- *     event, which is recorded when the routine returns;
+ *   - a completion routine: from its IrpCompletionRoutineStart to the
+ *     IrpCompletionRoutine recorded when it returns (a start whose routine
+ *     never returned, e.g. a caught bug check, is an instant);
  *   - a DPC: from DpcRun to the thread's last event at DISPATCH_LEVEL or
  *     above before it drops below or runs the next DPC (the trace has no
  *     "DPC returned" event, so the end is the last thing the DPC did);
  *   - every other IRP event: a 4 ns slice, so flow arrows can bind to it.
- * Other events are instants. Each IRP's life is one flow (ph s/t/f, id per
- * IRP identity) with a point wherever it changes threads.
+ * Other events are instants, the kernel's named after the call or what ran
+ * ("KeRemoveQueueDpc DPC#2", "APC#1 special kernel APC"). Each IRP's life
+ * is one flow (ph s/t/f, id per IRP identity) with a point wherever it
+ * changes threads.
  *
  * Time: simulated interrupt time in microseconds. Events recorded at the
  * same simulated instant (common with the virtual clock) are spread 10 ns
@@ -41,8 +43,8 @@ typedef struct _TRACEP_CHROME {
     BOOLEAN First;
     ULONGLONG *Ns;  /* the event's place on the time line */
     ULONG *Match;   /* slice partner: IrpCallDriver -> its return, DpcRun -> its last event,
-                       IrpCompletionRoutine -> the walk step before it */
-    ULONG *Link;    /* scratch: the dispatch stack below, then the thread's next event */
+                       IrpCompletionRoutine -> its start */
+    ULONG *Link;    /* scratch: the dispatch (or open completion routine) below, then the thread's next event */
     ULONG *PrevIrp; /* the same IRP identity's neighbours */
     ULONG *NextIrp;
     BOOLEAN *Merged;     /* drawn as part of another event's slice */
@@ -139,7 +141,7 @@ static VOID TracepThreadNames(TRACEP_CHROME *C)
 static BOOLEAN TracepAnalyse(TRACEP_CHROME *C)
 {
     TRACE_MAP Top = {0};     /* thread -> innermost open IrpCallDriver */
-    TRACE_MAP Walk = {0};    /* IRP identity -> its last completion-walk step */
+    TRACE_MAP Routines = {0}; /* IRP identity -> its innermost completion routine still running */
     TRACE_MAP LastIrp = {0}; /* IRP identity -> its last event */
     TRACE_MAP LastOnThread = {0};
     BOOLEAN Ok = TRUE;
@@ -188,23 +190,29 @@ static BOOLEAN TracepAnalyse(TRACEP_CHROME *C)
             }
             break;
         }
-        case IrpSimTraceIrpCompleteBegin:
-            if (Event->ObjectNumber != 0)
-                Ok &= TraceMapSet(&Walk, Event->ObjectNumber, i);
-            break;
-        case IrpSimTraceIrpCompletionRoutine:
+        case IrpSimTraceIrpCompletionRoutineStart:
             if (Event->ObjectNumber == 0)
                 break;
-            if (TraceMapFind(&Walk, Event->ObjectNumber, &Found) && C->Events[Found].ThreadId == Event->ThreadId)
+            /* A routine may complete the IRP again after re-sending it: starts nest. */
+            C->Link[i] = TraceMapFind(&Routines, Event->ObjectNumber, &Found) ? Found : TRACE_NONE;
+            Ok &= TraceMapSet(&Routines, Event->ObjectNumber, i);
+            break;
+        case IrpSimTraceIrpCompletionRoutine:
+            if (Event->ObjectNumber == 0 || !TraceMapFind(&Routines, Event->ObjectNumber, &Found) ||
+                Found == TRACE_NONE)
+                break;
+            if (C->Events[Found].ThreadId == Event->ThreadId) {
                 C->Match[i] = Found;
-            Ok &= TraceMapSet(&Walk, Event->ObjectNumber, i);
+                C->Merged[Found] = TRUE;
+            }
+            Ok &= TraceMapSet(&Routines, Event->ObjectNumber, C->Link[Found]);
             break;
         default:
             break;
         }
     }
     TraceMapFree(&Top);
-    TraceMapFree(&Walk);
+    TraceMapFree(&Routines);
     TraceMapFree(&LastIrp);
 
     /* Link is now free: reuse it for "next event on the same thread". */
@@ -251,6 +259,38 @@ static VOID TracepFlow(TRACEP_CHROME *C, ULONG i)
     fprintf(C->Stream, ",\"id\":%llu,\"bp\":\"e\"}", (unsigned long long)C->Pid * 1000000ULL + Event->ObjectNumber);
 }
 
+/* An instant's name (what a driver called, on what) and its category. */
+static PCSTR TracepInstant(const IRPSIM_TRACE_EVENT *Event, PCHAR Name, SIZE_T Size)
+{
+    const ULONG_PTR *A = Event->Argument;
+    switch (Event->Kind) {
+    case IrpSimTraceDpcRemoved:
+        snprintf(Name, Size, "KeRemoveQueueDpc %s%s", Event->ObjectName, A[0] ? "" : " (not queued)");
+        return "dpc";
+    case IrpSimTraceApcRun:
+        snprintf(Name, Size, "%s %s APC", Event->ObjectName, TraceApcKindName(A[1]));
+        return "apc";
+    case IrpSimTraceIoTimer:
+        snprintf(Name, Size, "IoTimer routine of %s", Event->ObjectName);
+        return "timer";
+    case IrpSimTraceEventReset:
+        snprintf(Name, Size, "%s %s", A[1] ? "KeClearEvent" : "KeResetEvent", Event->ObjectName);
+        return "sync";
+    case IrpSimTraceSemaphoreReleased:
+        snprintf(Name, Size, "KeReleaseSemaphore %s", Event->ObjectName);
+        return "sync";
+    case IrpSimTraceMutexReleased:
+        snprintf(Name, Size, "KeReleaseMutex %s", Event->ObjectName);
+        return "sync";
+    case IrpSimTraceIrpCompletionRoutineStart: /* its routine never returned */
+        snprintf(Name, Size, "completion routine %s starts", Event->ObjectName);
+        return "irp.completion";
+    default:
+        snprintf(Name, Size, "%s %s", IrpSimTraceKindName(Event->Kind), Event->ObjectName);
+        return Event->Kind == IrpSimTraceBugCheck ? "bugcheck" : "kernel";
+    }
+}
+
 static VOID TracepEvent(TRACEP_CHROME *C, ULONG i)
 {
     const IRPSIM_TRACE_EVENT *Event = &C->Events[i];
@@ -277,7 +317,7 @@ static VOID TracepEvent(TRACEP_CHROME *C, ULONG i)
         break;
     case IrpSimTraceIrpCompletionRoutine:
         if (C->Match[i] != TRACE_NONE) {
-            ULONG Step = C->Match[i];
+            ULONG Start = C->Match[i];
             ULONG Call;
             TraceFormatStatus((NTSTATUS)(ULONG)Event->Argument[1], Status, sizeof(Status));
             /* The routine belongs to the driver that had the location above. */
@@ -288,8 +328,8 @@ static VOID TracepEvent(TRACEP_CHROME *C, ULONG i)
                 snprintf(Device, sizeof(Device), "location %d", (int)Event->Argument[2]);
             snprintf(Name, sizeof(Name), "completion routine %s of %s -> %s", Event->ObjectName, Device, Status);
             TracepOpen(C, "X", Name, "irp.completion", Event->ThreadId);
-            TracepTime(C->Stream, "ts", C->Ns[Step] + 5);
-            TracepTime(C->Stream, "dur", C->Ns[i] - C->Ns[Step]);
+            TracepTime(C->Stream, "ts", C->Ns[Start]);
+            TracepTime(C->Stream, "dur", C->Ns[i] + 5 - C->Ns[Start]);
             TracepArgs(C, Event, NULL);
             fputs("}", C->Stream);
             return;
@@ -308,13 +348,14 @@ static VOID TracepEvent(TRACEP_CHROME *C, ULONG i)
         break;
     }
 
-    snprintf(Name, sizeof(Name), "%s %s", IrpSimTraceKindName(Event->Kind), Event->ObjectName);
     if (TraceIsIrpKind(Event->Kind)) {
+        snprintf(Name, sizeof(Name), "%s %s", IrpSimTraceKindName(Event->Kind), Event->ObjectName);
         TracepOpen(C, "X", Name, "irp", Event->ThreadId);
         TracepTime(C->Stream, "ts", C->Ns[i]);
         TracepTime(C->Stream, "dur", TRACEP_POINT_NS);
     } else {
-        TracepOpen(C, "i", Name, Event->Kind == IrpSimTraceBugCheck ? "bugcheck" : "kernel", Event->ThreadId);
+        PCSTR Category = TracepInstant(Event, Name, sizeof(Name));
+        TracepOpen(C, "i", Name, Category, Event->ThreadId);
         TracepTime(C->Stream, "ts", C->Ns[i]);
         fprintf(C->Stream, ",\"s\":\"%s\"", Event->Kind == IrpSimTraceBugCheck ? "g" : "t");
     }

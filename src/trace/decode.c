@@ -48,6 +48,13 @@ static const PCSTR TracepKindNames[IrpSimTraceKindCount] = {
     [IrpSimTraceBugCheck] = "BugCheck",
     [IrpSimTraceVerifier] = "Verifier",
     [IrpSimTraceNote] = "Note",
+    [IrpSimTraceDpcRemoved] = "DpcRemoved",
+    [IrpSimTraceApcRun] = "ApcRun",
+    [IrpSimTraceSemaphoreReleased] = "SemaphoreReleased",
+    [IrpSimTraceMutexReleased] = "MutexReleased",
+    [IrpSimTraceIoTimer] = "IoTimer",
+    [IrpSimTraceEventReset] = "EventReset",
+    [IrpSimTraceIrpCompletionRoutineStart] = "IrpCompletionRoutineStart",
 };
 
 PCSTR IrpSimTraceKindName(IRPSIM_TRACE_KIND Kind)
@@ -220,5 +227,19 @@ PCSTR TraceOriginName(ULONG_PTR Origin)
     case IrpSimIrpOriginUnknown:
     default:
         return "unknown origin";
+    }
+}
+
+PCSTR TraceApcKindName(ULONG_PTR Kind)
+{
+    switch (Kind) {
+    case IRPSIM_TRACE_APC_SPECIAL:
+        return "special kernel";
+    case IRPSIM_TRACE_APC_KERNEL:
+        return "normal kernel";
+    case IRPSIM_TRACE_APC_USER:
+        return "user";
+    default:
+        return "unknown";
     }
 }

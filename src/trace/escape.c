@@ -1,6 +1,6 @@
 /*
  * irpsim — text the trace writes into other languages: JSON strings,
- * Mermaid message text, and wide names narrowed to ASCII.
+ * Mermaid message text, wide names narrowed to ASCII, and object names.
  */
 #include "traceint.h"
 
@@ -84,4 +84,24 @@ VOID TraceCopyText(PCHAR Buffer, SIZE_T Size, PCSTR Text)
         Length = Size - 1;
     memcpy(Buffer, Text, Length);
     Buffer[Length] = 0;
+}
+
+VOID TraceFormatObjectName(PCHAR Buffer, SIZE_T Size, PCSTR Prefix, ULONG Number)
+{
+    CHAR Digits[10];
+    ULONG Count = 0;
+    SIZE_T Used = 0;
+    if (Size == 0)
+        return;
+    while (*Prefix != 0 && Used < Size - 1)
+        Buffer[Used++] = *Prefix++;
+    if (Used < Size - 1)
+        Buffer[Used++] = '#';
+    do {
+        Digits[Count++] = (CHAR)('0' + Number % 10);
+        Number /= 10;
+    } while (Number != 0);
+    while (Count > 0 && Used < Size - 1)
+        Buffer[Used++] = Digits[--Count];
+    Buffer[Used] = 0;
 }

@@ -30,7 +30,7 @@ static VOID TracepObjectLabel(TRACE_CLASS Class, PCSTR Prefix, PVOID Pointer, PC
 {
     ULONG Number = TraceObjectNumberLocked(Class, Pointer);
     if (Number != 0)
-        snprintf(Buffer, Size, "%s#%u", Prefix, (unsigned)Number);
+        TraceFormatObjectName(Buffer, Size, Prefix, Number);
     else
         snprintf(Buffer, Size, "%p", Pointer);
 }
@@ -102,6 +102,16 @@ VOID TraceDescribeLocked(const IRPSIM_TRACE_EVENT *Event, PCHAR Buffer, SIZE_T S
         TracepStatus(A[0], Status, sizeof(Status));
         snprintf(Buffer, Size, "IoCompleteRequest %s, information %llu, at location %d", Status,
                  (unsigned long long)A[1], (int)A[2]);
+        break;
+    case IrpSimTraceIrpCompletionRoutineStart:
+        if (A[1] != 0) {
+            TraceDeviceLabelLocked((PVOID)A[1], Event->Sequence, Name, sizeof(Name));
+            snprintf(Buffer, Size, "completion routine %p at location %d starts (for %s)", (PVOID)A[0], (int)A[2],
+                     Name);
+        } else {
+            snprintf(Buffer, Size, "completion routine %p at location %d starts (the originator's)", (PVOID)A[0],
+                     (int)A[2]);
+        }
         break;
     case IrpSimTraceIrpCompletionRoutine:
         TracepStatus(A[1], Status, sizeof(Status));
@@ -224,6 +234,32 @@ VOID TraceDescribeLocked(const IRPSIM_TRACE_EVENT *Event, PCHAR Buffer, SIZE_T S
     case IrpSimTraceNote:
         TracepText(Event, Text, sizeof(Text));
         snprintf(Buffer, Size, "\"%s\"", Text);
+        break;
+    case IrpSimTraceDpcRemoved:
+        if (A[0])
+            snprintf(Buffer, Size, "KeRemoveQueueDpc: removed from CPU %u's queue, will not run", (unsigned)A[1]);
+        else
+            snprintf(Buffer, Size, "KeRemoveQueueDpc: was not queued");
+        break;
+    case IrpSimTraceApcRun:
+        if (A[2] != 0)
+            snprintf(Buffer, Size, "%s APC: kernel routine %p, normal routine %p", TraceApcKindName(A[1]), (PVOID)A[0],
+                     (PVOID)A[2]);
+        else
+            snprintf(Buffer, Size, "%s APC: kernel routine %p", TraceApcKindName(A[1]), (PVOID)A[0]);
+        break;
+    case IrpSimTraceSemaphoreReleased:
+        snprintf(Buffer, Size, "count %ld -> %lld (limit %ld)", (long)(LONG)A[0],
+                 (long long)(LONG)A[0] + (long long)(LONG)A[1], (long)(LONG)A[2]);
+        break;
+    case IrpSimTraceMutexReleased:
+        snprintf(Buffer, Size, "returned %ld%s", (long)(LONG)A[0], A[1] ? ", now free" : ", still owned");
+        break;
+    case IrpSimTraceIoTimer:
+        snprintf(Buffer, Size, "IoTimer routine %p (context %p)", (PVOID)A[0], (PVOID)A[1]);
+        break;
+    case IrpSimTraceEventReset:
+        snprintf(Buffer, Size, "%s, previous state %ld", A[1] ? "KeClearEvent" : "KeResetEvent", (long)(LONG)A[0]);
         break;
     case IrpSimTraceIrpFreed:
     default:

@@ -290,6 +290,38 @@ static VOID TracepStatusText(ULONG_PTR Value, PCHAR Buffer, SIZE_T Size)
     TraceFormatStatus((NTSTATUS)(ULONG)Value, Buffer, Size);
 }
 
+/* A call on a DPC or timer: an arrow from whoever made it to DPC / Timer,
+   or a note there when a DPC made it. */
+static VOID TracepToDpcParty(TRACEP_MERMAID *M, const IRPSIM_TRACE_EVENT *Event, PCSTR Call)
+{
+    ULONG Actor = TracepActor(M, Event);
+    if (Actor == TracepDpcParty(M))
+        TracepLine(M, TracepNote, Actor, Actor, "%s %s", Call, Event->ObjectName);
+    else
+        TracepLine(M, TracepArrow, Actor, TracepDpcParty(M), "%s %s", Call, Event->ObjectName);
+}
+
+/* "KeClearEvent EVENT#2", "KeReleaseSemaphore SEM#1 (count 0 -> 1)", ... */
+static VOID TracepSynchronizationText(const IRPSIM_TRACE_EVENT *Event, PCHAR Buffer, SIZE_T Size)
+{
+    const ULONG_PTR *A = Event->Argument;
+    switch (Event->Kind) {
+    case IrpSimTraceEventSet:
+        snprintf(Buffer, Size, "%s %s", A[1] ? "KePulseEvent" : "KeSetEvent", Event->ObjectName);
+        break;
+    case IrpSimTraceEventReset:
+        snprintf(Buffer, Size, "%s %s", A[1] ? "KeClearEvent" : "KeResetEvent", Event->ObjectName);
+        break;
+    case IrpSimTraceSemaphoreReleased:
+        snprintf(Buffer, Size, "KeReleaseSemaphore %s (count %ld -> %lld)", Event->ObjectName, (long)(LONG)A[0],
+                 (long long)(LONG)A[0] + (long long)(LONG)A[1]);
+        break;
+    default:
+        snprintf(Buffer, Size, "KeReleaseMutex %s%s", Event->ObjectName, A[1] ? " (free)" : "");
+        break;
+    }
+}
+
 /* Keeps the per-thread state (dispatch stacks, DPCs) for every event, even
    the ones not drawn, so the actors stay right. */
 static VOID TracepTrackEvent(TRACEP_MERMAID *M, ULONG i, BOOLEAN Draw)
@@ -443,13 +475,8 @@ static VOID TracepTrackEvent(TRACEP_MERMAID *M, ULONG i, BOOLEAN Draw)
                        Event->ObjectName);
         break;
     case IrpSimTraceDpcQueued:
-        if (Draw && A[1] != 0) {
-            Actor = TracepActor(M, Event);
-            if (Actor == TracepDpcParty(M))
-                TracepLine(M, TracepNote, Actor, Actor, "KeInsertQueueDpc %s", Event->ObjectName);
-            else
-                TracepLine(M, TracepArrow, Actor, TracepDpcParty(M), "KeInsertQueueDpc %s", Event->ObjectName);
-        }
+        if (Draw && A[1] != 0)
+            TracepToDpcParty(M, Event, "KeInsertQueueDpc");
         break;
     case IrpSimTraceDpcRun:
         if (!TraceMapSet(&M->InDpc, Key, 1))
@@ -460,19 +487,41 @@ static VOID TracepTrackEvent(TRACEP_MERMAID *M, ULONG i, BOOLEAN Draw)
         break;
     case IrpSimTraceTimerSet:
     case IrpSimTraceTimerCancelled:
-        if (Draw) {
-            Actor = TracepActor(M, Event);
-            if (Actor == TracepDpcParty(M))
-                TracepLine(M, TracepNote, Actor, Actor, "%s %s",
-                           Event->Kind == IrpSimTraceTimerSet ? "KeSetTimer" : "KeCancelTimer", Event->ObjectName);
-            else
-                TracepLine(M, TracepArrow, Actor, TracepDpcParty(M), "%s %s",
-                           Event->Kind == IrpSimTraceTimerSet ? "KeSetTimer" : "KeCancelTimer", Event->ObjectName);
-        }
+        if (Draw)
+            TracepToDpcParty(M, Event, Event->Kind == IrpSimTraceTimerSet ? "KeSetTimer" : "KeCancelTimer");
         break;
     case IrpSimTraceTimerFired:
         if (Draw)
             TracepLine(M, TracepNote, TracepDpcParty(M), TracepDpcParty(M), "%s fires", Event->ObjectName);
+        break;
+    case IrpSimTraceDpcRemoved:
+        /* Only a DPC taken off a queue changes anything. */
+        if (Draw && A[0] != 0)
+            TracepToDpcParty(M, Event, "KeRemoveQueueDpc");
+        break;
+    case IrpSimTraceIoTimer:
+        if (Draw)
+            TracepLine(M, TracepArrow, TracepDpcParty(M), TracepDeviceParty(M, Event->Object, Event->Sequence),
+                       "IoTimer routine on CPU %u", (unsigned)Event->Processor);
+        break;
+    case IrpSimTraceApcRun:
+        /* A special kernel APC is an IRP's stage 2 (drawn with the IRP's
+           lifetime); the others are the driver's or the application's. */
+        if (Draw && (A[1] != IRPSIM_TRACE_APC_SPECIAL || M->Options->ShowIrpLifetime)) {
+            Actor = TracepThreadParty(M, Event->ThreadId);
+            TracepLine(M, TracepNote, Actor, Actor, "%s %s APC runs", Event->ObjectName, TraceApcKindName(A[1]));
+        }
+        break;
+    case IrpSimTraceEventSet:
+    case IrpSimTraceEventReset:
+    case IrpSimTraceSemaphoreReleased:
+    case IrpSimTraceMutexReleased:
+        if (Draw && M->Options->ShowSynchronization) {
+            CHAR What[100];
+            TracepSynchronizationText(Event, What, sizeof(What));
+            Actor = TracepActor(M, Event);
+            TracepLine(M, TracepNote, Actor, Actor, "%s", What);
+        }
         break;
     case IrpSimTraceBugCheck:
         if (Draw)
@@ -528,6 +577,10 @@ static VOID TracepTrackEvent(TRACEP_MERMAID *M, ULONG i, BOOLEAN Draw)
             Actor = TracepActor(M, Event);
             TracepLine(M, TracepNote, Actor, Actor, "%s", Text);
         }
+        break;
+    case IrpSimTraceIrpCompletionRoutineStart:
+        /* Not drawn: IrpCompletionRoutine draws the call once it returns,
+           with its result, so each routine stays one arrow. */
         break;
     default:
         break;
@@ -667,6 +720,7 @@ BOOLEAN TraceMermaidHasContent(const IRPSIM_TRACE_EVENT *Events, ULONG Count)
         case IrpSimTraceIrpCancelRequested:
         case IrpSimTraceDpcRun:
         case IrpSimTraceTimerSet:
+        case IrpSimTraceIoTimer:
         case IrpSimTraceBugCheck:
         case IrpSimTraceNote:
         case IrpSimTraceWin32Call:

@@ -44,6 +44,8 @@ static const PCSTR TracepClassPrefix[TraceClassCount] = {
     [TraceClassEvent] = "EVENT",    [TraceClassWaitable] = "OBJ",
     [TraceClassThread] = "T",       [TraceClassWorkItem] = "WORKITEM",
     [TraceClassQueue] = "DEVQUEUE", [TraceClassCsq] = "CSQ",
+    [TraceClassApc] = "APC",        [TraceClassSemaphore] = "SEM",
+    [TraceClassMutex] = "MUTEX",
 };
 
 BOOLEAN TraceIsIrpKind(IRPSIM_TRACE_KIND Kind)
@@ -68,20 +70,49 @@ static VOID TracepDriverName(PDRIVER_OBJECT Driver, PCHAR Buffer, SIZE_T Size)
         TraceNarrow(Driver->DriverName.Buffer, Driver->DriverName.Length / sizeof(WCHAR), Buffer, Size);
 }
 
+/* What a dispatcher object being waited on is, from its header: the
+   waiter passed it in and the kernel has just checked it. */
+static TRACE_CLASS TracepDispatcherClass(PVOID Object)
+{
+    PDISPATCHER_HEADER Header = (PDISPATCHER_HEADER)Object;
+    if (Header == NULL || Header->IrpSimCookie != KI_OBJECT_COOKIE(Header))
+        return TraceClassNone;
+    switch (Header->Type) {
+    case EventNotificationObject:
+    case EventSynchronizationObject:
+        return TraceClassEvent;
+    case MutantObject:
+        return TraceClassMutex;
+    case SemaphoreObject:
+        return TraceClassSemaphore;
+    case TimerNotificationObject:
+    case TimerSynchronizationObject:
+        return TraceClassTimer;
+    default:
+        return TraceClassNone;
+    }
+}
+
 VOID TraceCapture(PIRPSIM_TRACE_EVENT Event, TRACE_CAPTURE *Capture)
 {
     PDEVICE_OBJECT Device = NULL;
 
+    Capture->WaitClass = TraceClassNone;
     Capture->HaveDevice = FALSE;
     switch (Event->Kind) {
+    case IrpSimTraceWaitBegin:
+        Capture->WaitClass = TracepDispatcherClass(Event->Object);
+        return;
     case IrpSimTraceIrpCallDriver:
     case IrpSimTraceStartIo:
         Device = (PDEVICE_OBJECT)Event->Argument[0];
         break;
     case IrpSimTraceIrpCancelRoutineRun:
+    case IrpSimTraceIrpCompletionRoutineStart:
         Device = (PDEVICE_OBJECT)Event->Argument[1];
         break;
     case IrpSimTraceDeviceCreated:
+    case IrpSimTraceIoTimer:
         Device = (PDEVICE_OBJECT)Event->Object;
         break;
     case IrpSimTraceDriverLoaded:
@@ -231,24 +262,35 @@ ULONG TraceObjectNumberLocked(TRACE_CLASS Class, PVOID Pointer)
 
 /* What Event->Object is. Waits and notes name objects of any type: the
    class a previous event gave the address, if any. */
-static TRACE_CLASS TracepObjectClass(const IRPSIM_TRACE_EVENT *Event)
+static TRACE_CLASS TracepObjectClass(const IRPSIM_TRACE_EVENT *Event, const TRACE_CAPTURE *Capture)
 {
-    static const TRACE_CLASS Waitables[] = {TraceClassEvent, TraceClassTimer, TraceClassThread, TraceClassDpc};
+    static const TRACE_CLASS Waitables[] = {TraceClassEvent,     TraceClassTimer, TraceClassThread,
+                                            TraceClassSemaphore, TraceClassMutex, TraceClassDpc};
     ULONG Unused;
     if (TraceIsIrpKind(Event->Kind))
         return TraceClassIrp;
     switch (Event->Kind) {
+    case IrpSimTraceIrpCompletionRoutineStart: /* an IRP, though not one of its lifecycle kinds (trace.h) */
+        return TraceClassIrp;
     case IrpSimTraceDeviceQueueInsert:
     case IrpSimTraceDeviceQueueRemove:
         return TraceClassQueue;
     case IrpSimTraceDpcQueued:
     case IrpSimTraceDpcRun:
+    case IrpSimTraceDpcRemoved:
         return TraceClassDpc;
+    case IrpSimTraceApcRun:
+        return TraceClassApc;
+    case IrpSimTraceSemaphoreReleased:
+        return TraceClassSemaphore;
+    case IrpSimTraceMutexReleased:
+        return TraceClassMutex;
     case IrpSimTraceTimerSet:
     case IrpSimTraceTimerFired:
     case IrpSimTraceTimerCancelled:
         return TraceClassTimer;
     case IrpSimTraceEventSet:
+    case IrpSimTraceEventReset:
         return TraceClassEvent;
     case IrpSimTraceThreadStart:
     case IrpSimTraceThreadExit:
@@ -260,6 +302,7 @@ static TRACE_CLASS TracepObjectClass(const IRPSIM_TRACE_EVENT *Event)
         return TraceClassDriver;
     case IrpSimTraceDeviceCreated:
     case IrpSimTraceDeviceDeleted:
+    case IrpSimTraceIoTimer:
         return TraceClassDevice;
     case IrpSimTraceWaitBegin:
     case IrpSimTraceWaitEnd:
@@ -269,7 +312,7 @@ static TRACE_CLASS TracepObjectClass(const IRPSIM_TRACE_EVENT *Event)
             if (TraceMapFind(&TracepObjects.Current[Waitables[i]], (ULONG_PTR)Event->Object, &Unused))
                 return Waitables[i];
         }
-        return TraceClassWaitable;
+        return Capture->WaitClass != TraceClassNone ? Capture->WaitClass : TraceClassWaitable;
     default:
         if (Event->Object == NULL)
             return TraceClassNone;
@@ -296,7 +339,7 @@ VOID TraceNameEventLocked(PIRPSIM_TRACE_EVENT Event, const TRACE_CAPTURE *Captur
     if (Event->Kind == IrpSimTraceTimerFired)
         (void)TracepNumber(TraceClassDpc, (PVOID)Event->Argument[0], FALSE);
 
-    Class = TracepObjectClass(Event);
+    Class = TracepObjectClass(Event, Capture);
     Event->ObjectNumber = 0;
     Event->ObjectName[0] = 0;
     switch (Class) {
@@ -331,8 +374,8 @@ VOID TraceNameEventLocked(PIRPSIM_TRACE_EVENT Event, const TRACE_CAPTURE *Captur
     default:
         Event->ObjectNumber = TracepNumber(Class, Event->Object, Event->Kind == IrpSimTraceIrpAllocated);
         if (Event->ObjectNumber != 0)
-            snprintf(Event->ObjectName, sizeof(Event->ObjectName), "%s#%u", TracepClassPrefix[Class],
-                     (unsigned)Event->ObjectNumber);
+            TraceFormatObjectName(Event->ObjectName, sizeof(Event->ObjectName), TracepClassPrefix[Class],
+                                  Event->ObjectNumber);
         return;
     }
 }

@@ -5,7 +5,9 @@
  * An IRP is an identity, not an address: the recorder numbers a new IRP at
  * each IrpAllocated (ObjectNumber), so an address reused after IoFreeIrp
  * does not mix two IRPs' histories. A question about a pointer is about
- * the latest identity that pointer had among the events kept.
+ * the latest identity that pointer had among the events kept. Questions
+ * about any other object (a KDPC, a KEVENT, ...) are about its address:
+ * every event whose Object it is, whatever the kind.
  */
 #include "traceint.h"
 
@@ -24,22 +26,27 @@ static BOOLEAN TracepIsIdentity(const IRPSIM_TRACE_EVENT *Event, PIRP Irp, ULONG
     return Event->Object == (PVOID)Irp && Event->ObjectNumber == Number && TraceIsIrpKind(Event->Kind);
 }
 
-/* Calls Visit for each event of the IRP's latest identity until it returns
-   FALSE. Returns the number of events visited. */
+/* Calls Visit for each event of the IRP's latest identity (ForIrp) or for
+   each event naming Object (any kind) until it returns FALSE. Returns the
+   number of events visited. */
 typedef BOOLEAN (*PTRACEP_VISIT)(const IRPSIM_TRACE_EVENT *Event, PVOID Context);
 
-static ULONG TracepWalkIrp(PIRP Irp, PTRACEP_VISIT Visit, PVOID Context)
+static ULONG TracepWalk(PVOID Object, BOOLEAN ForIrp, PTRACEP_VISIT Visit, PVOID Context)
 {
     const IRPSIM_TRACE_EVENT *Events;
     ULONG Count;
-    ULONG Number;
+    ULONG Number = 0;
     ULONG Visited = 0;
 
     PalMutexLock(&TraceLock);
     Events = TraceWindowLocked(&Count);
-    Number = TracepIrpIdentityLocked(Irp, Events, Count);
-    for (ULONG i = 0; Number != 0 && i < Count; i++) {
-        if (!TracepIsIdentity(&Events[i], Irp, Number))
+    if (ForIrp) {
+        Number = TracepIrpIdentityLocked((PIRP)Object, Events, Count);
+        if (Number == 0)
+            Count = 0;
+    }
+    for (ULONG i = 0; Object != NULL && i < Count; i++) {
+        if (ForIrp ? !TracepIsIdentity(&Events[i], (PIRP)Object, Number) : Events[i].Object != Object)
             continue;
         Visited++;
         if (!Visit(&Events[i], Context))
@@ -47,6 +54,11 @@ static ULONG TracepWalkIrp(PIRP Irp, PTRACEP_VISIT Visit, PVOID Context)
     }
     PalMutexUnlock(&TraceLock);
     return Visited;
+}
+
+static ULONG TracepWalkIrp(PIRP Irp, PTRACEP_VISIT Visit, PVOID Context)
+{
+    return TracepWalk(Irp, TRUE, Visit, Context);
 }
 
 ULONG IrpSimTraceIrpNumber(PIRP Irp)
@@ -74,11 +86,21 @@ static BOOLEAN TracepCountVisit(const IRPSIM_TRACE_EVENT *Event, PVOID Context)
     return TRUE;
 }
 
-ULONG IrpSimTraceCountIrpEvents(PIRP Irp, IRPSIM_TRACE_KIND Kind)
+static ULONG TracepCount(PVOID Object, BOOLEAN ForIrp, IRPSIM_TRACE_KIND Kind)
 {
     TRACEP_COUNT Count = {Kind, 0};
-    (void)TracepWalkIrp(Irp, TracepCountVisit, &Count);
+    (void)TracepWalk(Object, ForIrp, TracepCountVisit, &Count);
     return Count.Count;
+}
+
+ULONG IrpSimTraceCountIrpEvents(PIRP Irp, IRPSIM_TRACE_KIND Kind)
+{
+    return TracepCount(Irp, TRUE, Kind);
+}
+
+ULONG IrpSimTraceCountObjectEvents(PVOID Object, IRPSIM_TRACE_KIND Kind)
+{
+    return TracepCount(Object, FALSE, Kind);
 }
 
 typedef struct _TRACEP_FINAL {
@@ -144,13 +166,23 @@ static BOOLEAN TracepSequenceVisit(const IRPSIM_TRACE_EVENT *Event, PVOID Contex
     return Sequence->Matched < Sequence->Count;
 }
 
-BOOLEAN IrpSimTraceIrpHasSequence(PIRP Irp, const IRPSIM_TRACE_KIND *Kinds, ULONG Count)
+static BOOLEAN TracepHasSequence(PVOID Object, BOOLEAN ForIrp, const IRPSIM_TRACE_KIND *Kinds, ULONG Count)
 {
     TRACEP_SEQUENCE Sequence = {Kinds, Count, 0};
     if (Count == 0)
-        return IrpSimTraceIrpNumber(Irp) != 0;
-    (void)TracepWalkIrp(Irp, TracepSequenceVisit, &Sequence);
+        return TracepCount(Object, ForIrp, IrpSimTraceNone) != 0;
+    (void)TracepWalk(Object, ForIrp, TracepSequenceVisit, &Sequence);
     return Sequence.Matched == Count;
+}
+
+BOOLEAN IrpSimTraceIrpHasSequence(PIRP Irp, const IRPSIM_TRACE_KIND *Kinds, ULONG Count)
+{
+    return TracepHasSequence(Irp, TRUE, Kinds, Count);
+}
+
+BOOLEAN IrpSimTraceObjectHasSequence(PVOID Object, const IRPSIM_TRACE_KIND *Kinds, ULONG Count)
+{
+    return TracepHasSequence(Object, FALSE, Kinds, Count);
 }
 
 typedef struct _TRACEP_FIND {
@@ -175,9 +207,20 @@ static BOOLEAN TracepFindVisit(const IRPSIM_TRACE_EVENT *Event, PVOID Context)
     return FALSE;
 }
 
-BOOLEAN IrpSimTraceIrpFindEvent(PIRP Irp, IRPSIM_TRACE_KIND Kind, ULONG Occurrence, PIRPSIM_TRACE_EVENT Event)
+static BOOLEAN TracepFindEvent(PVOID Object, BOOLEAN ForIrp, IRPSIM_TRACE_KIND Kind, ULONG Occurrence,
+                               PIRPSIM_TRACE_EVENT Event)
 {
     TRACEP_FIND Find = {Kind, Occurrence, FALSE, Event};
-    (void)TracepWalkIrp(Irp, TracepFindVisit, &Find);
+    (void)TracepWalk(Object, ForIrp, TracepFindVisit, &Find);
     return Find.Found;
+}
+
+BOOLEAN IrpSimTraceIrpFindEvent(PIRP Irp, IRPSIM_TRACE_KIND Kind, ULONG Occurrence, PIRPSIM_TRACE_EVENT Event)
+{
+    return TracepFindEvent(Irp, TRUE, Kind, Occurrence, Event);
+}
+
+BOOLEAN IrpSimTraceObjectFindEvent(PVOID Object, IRPSIM_TRACE_KIND Kind, ULONG Occurrence, PIRPSIM_TRACE_EVENT Event)
+{
+    return TracepFindEvent(Object, FALSE, Kind, Occurrence, Event);
 }

@@ -115,6 +115,8 @@ static VOID TracepReadMermaidOptions(VOID)
         Value = End;
     }
     TracepEnvMermaid.Irps = TracepEnvMermaid.IrpCount != 0 ? TracepEnvIrps : NULL;
+    Value = PalGetEnvironment("IRPSIM_TRACE_MERMAID_SYNC");
+    TracepEnvMermaid.ShowSynchronization = Value != NULL && Value[0] != 0 && strcmp(Value, "0") != 0;
 }
 
 static PCSTR TracepProgramName(VOID)

@@ -78,6 +78,9 @@ typedef enum _TRACE_CLASS {
     TraceClassWorkItem,
     TraceClassQueue,
     TraceClassCsq,
+    TraceClassApc,
+    TraceClassSemaphore,
+    TraceClassMutex,
     TraceClassCount
 } TRACE_CLASS;
 
@@ -106,6 +109,7 @@ typedef struct _TRACE_THREAD {
 /* What TraceRecord reads from the machine before it takes TraceLock (the
    object checks it uses must never run under a host mutex). */
 typedef struct _TRACE_CAPTURE {
+    TRACE_CLASS WaitClass; /* WaitBegin: what its dispatcher header says the object is */
     BOOLEAN HaveDevice;
     PVOID Device;
     CHAR DeviceName[64];
@@ -133,6 +137,8 @@ VOID TraceFormatStatus(NTSTATUS Status, PCHAR Buffer, SIZE_T Size);
 PCSTR TraceMajorName(ULONG Major); /* "IRP_MJ_READ", NULL if out of range */
 PCSTR TraceIrqlName(KIRQL Irql, PCHAR Buffer, SIZE_T Size);
 PCSTR TraceOriginName(ULONG_PTR Origin);
+/* "special kernel", "normal kernel", "user" (IRPSIM_TRACE_APC_*). */
+PCSTR TraceApcKindName(ULONG_PTR Kind);
 
 /* ---- one event in words (format.c) ---- */
 /* The decoded arguments ("to IrpSimFilter at location 2, IRP_MJ_READ"). */
@@ -161,6 +167,9 @@ VOID TraceJsonString(FILE *Stream, PCSTR Text);
 VOID TraceMermaidText(PCSTR Text, PCHAR Buffer, SIZE_T Size);
 /* Copies Text, cut to fit. */
 VOID TraceCopyText(PCHAR Buffer, SIZE_T Size, PCSTR Text);
+/* "IRP#3": an object's name from its class prefix and number (every event
+   gets one, so this avoids snprintf). Cut to Size like TraceCopyText. */
+VOID TraceFormatObjectName(PCHAR Buffer, SIZE_T Size, PCSTR Prefix, ULONG Number);
 /* Copies a wide string as ASCII ('?' for the rest). */
 VOID TraceNarrow(const WCHAR *Text, SIZE_T Length, PCHAR Buffer, SIZE_T Size);
 

@@ -10,15 +10,20 @@
  * APC interrupts the thread's wait, as Windows' cancellation does; a
  * thread busy outside irpsim gets it at its next Win32 call.
  *
- * NtCancelIoFile waits until the cancelled requests have finished (their
- * stage 2 has run), polling every 100 ms (ReactOS's interval, SEMANTICS
- * 5.6); the other two do not wait.
+ * NtCancelIoFile waits until the cancelled requests have left the
+ * thread's IRP list (their stage 2 has run). Windows polls the list every
+ * 10 ms; irpsim waits on the thread's event that is set each time an IRP
+ * leaves the list (src/io/cancel.c), and looks again from the first
+ * request not yet seen gone, so cancelling n requests costs O(n) however
+ * they complete, and no time passes on the virtual clock. A request still
+ * there after the limit (about five minutes, as on Windows; the one
+ * IopSetThreadIoCancelLimits sets) is disassociated from the thread and
+ * IO_DRIVER_CANCEL_TIMEOUT is noted: its late completion then tells
+ * nobody. The other two services do not wait.
  */
 #include "ump.h"
 
 #include <stdlib.h>
-
-#define UMP_CANCEL_POLL_INTERVAL (-100 * 10000LL) /* 100 ms */
 
 VOID UmpCancelOwnIrps(const UMP_IRP_REF *Refs, ULONG Count)
 {
@@ -97,13 +102,40 @@ static NTSTATUS UmpWriteIoStatus(KPROCESSOR_MODE Mode, PIO_STATUS_BLOCK IoStatus
    the thread, is not a host leak meanwhile). */
 static IRPSIM_THREAD_LOCAL PUMP_IRP_REF UmpCancelInProgress;
 
+/* Waits until Refs (the calling thread's cancelled requests) have left
+   its IRP list; at the limit, disassociates those still there. */
+static VOID UmpWaitForCancelledIrps(PKTHREAD Thread, const UMP_IRP_REF *Refs, ULONG Count)
+{
+    ULONGLONG Deadline;
+    ULONG Next = 0;
+    KIRQL Old;
+
+    IopBeginThreadIrpWait();
+    Deadline = IopCancelWaitDeadline();
+    for (;;) {
+        /* A request that has left the list never comes back: resume at
+           the first one not yet seen gone. */
+        while (Next < Count && !IopThreadIrpPending(Thread, Refs[Next].Irp, Refs[Next].Serial))
+            Next++;
+        if (Next == Count)
+            break;
+        if (IopWaitForThreadIrpRemoval(Deadline) == STATUS_TIMEOUT) {
+            KeRaiseIrql(APC_LEVEL, &Old);
+            for (; Next < Count; Next++)
+                (void)IopDisassociateThreadIrp(Thread, Refs[Next].Irp, Refs[Next].Serial);
+            KeLowerIrql(Old);
+            break;
+        }
+    }
+    IopEndThreadIrpWait();
+}
+
 NTSTATUS NTAPI NtCancelIoFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock)
 {
     KPROCESSOR_MODE Mode = ExGetPreviousMode();
     PKTHREAD Thread = KiGetCurrentThread();
     PFILE_OBJECT FileObject;
     PUMP_IRP_REF Refs;
-    LARGE_INTEGER Interval;
     NTSTATUS Status;
     ULONG Count;
     KIRQL Old;
@@ -122,15 +154,8 @@ NTSTATUS NTAPI NtCancelIoFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatusBlock)
     UmpCancelOwnIrps(Refs, Count);
     KeLowerIrql(Old); /* the completion APCs run here */
 
-    Interval.QuadPart = UMP_CANCEL_POLL_INTERVAL;
-    for (;;) {
-        BOOLEAN Pending = FALSE;
-        for (ULONG i = 0; i < Count && !Pending; i++)
-            Pending = UmpIrpRefAlive(&Refs[i]);
-        if (!Pending)
-            break;
-        (void)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
-    }
+    if (Count != 0)
+        UmpWaitForCancelledIrps(Thread, Refs, Count);
     UmpCancelInProgress = NULL;
     free(Refs);
     ObDereferenceObject(FileObject);

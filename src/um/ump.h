@@ -140,8 +140,6 @@ VOID UmpReleaseIrpRefs(PUMP_IRP_REF Refs, ULONG Count);
    object, or a synchronous API such as a create). Safe from any thread. Refs' Thread fields are not referenced. */
 ULONG UmpFindThreadIrps(PKTHREAD Thread, PFILE_OBJECT FileObject, PVOID IoStatusBlock, BOOLEAN SynchronousOnly,
                         PUMP_IRP_REF *Refs);
-/* TRUE if the IRP Ref names is still allocated. */
-BOOLEAN UmpIrpRefAlive(const UMP_IRP_REF *Ref);
 
 /* ---- cancel.c ---- */
 /* Cancels the referenced IRPs, which belong to the calling thread; call at

@@ -7,7 +7,10 @@
  * CancelIoEx needs every thread's requests on a file object, so the
  * facade also remembers each request it sends here, as (IRP, allocation
  * serial) pairs: the serial (from the IRP state table, never reused)
- * tells a live request from a freed one whose address was reused.
+ * tells a live request from a freed one whose address was reused. The
+ * record is split into stripes, one per issuing thread as far as there
+ * are stripes, so threads sending requests do not meet on a lock; each
+ * stripe drops its finished requests when it fills up.
  *
  * An IRP's Tail.Overlay fields (OriginalFileObject, Thread) are only
  * valid until its stack walk finishes: then the completion APC is built in
@@ -21,10 +24,25 @@
 
 #include <stdlib.h>
 
-static PAL_MUTEX UmpUserIrpLock = PAL_MUTEX_INITIALIZER;
-static UMP_IRP_REF *UmpUserIrps; /* Thread unused here */
-static ULONG UmpUserIrpCount;
-static ULONG UmpUserIrpCapacity;
+#define UMP_USER_IRP_STRIPES 16
+
+typedef struct _UMP_USER_IRP {
+    PIRP Irp;
+    ULONGLONG Serial;
+} UMP_USER_IRP;
+
+/* A cache line each, so that threads on different stripes share none. */
+typedef struct DECLSPEC_ALIGN(64) _UMP_USER_IRP_STRIPE {
+    PAL_MUTEX Lock;
+    UMP_USER_IRP *Irps;
+    ULONG Count;
+    ULONG Capacity;
+} UMP_USER_IRP_STRIPE;
+
+/* All zero is ready to use (PAL_MUTEX_INITIALIZER). */
+static UMP_USER_IRP_STRIPE UmpUserIrps[UMP_USER_IRP_STRIPES];
+static volatile ULONG UmpNextStripe;
+static IRPSIM_THREAD_LOCAL ULONG UmpThreadStripe; /* stripe + 1; 0 until the first request */
 
 /* Reads what the facade needs from a request still in a driver. Caller
    holds the state-table lock (Entry is Irp's entry). */
@@ -40,69 +58,93 @@ static BOOLEAN UmpReadLiveIrp(PIRP Irp, PVF_IRP_ENTRY Entry, ULONGLONG Serial, P
     return TRUE;
 }
 
-static BOOLEAN UmpIrpStillLive(const UMP_IRP_REF *Ref)
-{
-    PFILE_OBJECT FileObject;
-    PKTHREAD Thread;
-    PVOID Iosb;
-    BOOLEAN Live = UmpReadLiveIrp(Ref->Irp, VfIrpLockEntry(Ref->Irp), Ref->Serial, &FileObject, &Thread, &Iosb);
-    VfIrpUnlock();
-    return Live;
-}
-
-/* Drops the entries whose requests have finished (UmpUserIrpLock held). */
-static VOID UmpPruneLocked(VOID)
+/* Drops the stripe's requests whose walk has finished (stripe lock held);
+   read without the state table's lock, so one that just finished may stay
+   until next time. */
+static VOID UmpPruneLocked(UMP_USER_IRP_STRIPE *Stripe)
 {
     ULONG Kept = 0;
-    for (ULONG i = 0; i < UmpUserIrpCount; i++) {
-        if (UmpIrpStillLive(&UmpUserIrps[i]))
-            UmpUserIrps[Kept++] = UmpUserIrps[i];
+    for (ULONG i = 0; i < Stripe->Count; i++) {
+        ULONGLONG Serial;
+        VF_IRP_STATE State;
+        if (VfIrpPeek(Stripe->Irps[i].Irp, &Serial, &State) && Serial == Stripe->Irps[i].Serial &&
+            State != VfIrpFreed && State != VfIrpStage2Queued)
+            Stripe->Irps[Kept++] = Stripe->Irps[i];
     }
-    UmpUserIrpCount = Kept;
+    Stripe->Count = Kept;
 }
 
 VOID UmpRegisterUserIrp(PIRP Irp)
 {
-    VF_IRP_ENTRY Entry;
-    if (!VfIrpQuery(Irp, &Entry))
+    UMP_USER_IRP_STRIPE *Stripe;
+    ULONGLONG Serial;
+    VF_IRP_STATE State;
+
+    if (!VfIrpPeek(Irp, &Serial, &State))
         return;
-    PalMutexLock(&UmpUserIrpLock);
-    if (UmpUserIrpCount == UmpUserIrpCapacity) {
-        UmpPruneLocked();
-        if (UmpUserIrpCount * 2 >= UmpUserIrpCapacity) {
-            ULONG Capacity = UmpUserIrpCapacity ? UmpUserIrpCapacity * 2 : 64;
-            UMP_IRP_REF *Grown = (UMP_IRP_REF *)realloc(UmpUserIrps, Capacity * sizeof(*Grown));
+    if (UmpThreadStripe == 0)
+        UmpThreadStripe = __atomic_fetch_add(&UmpNextStripe, 1, __ATOMIC_RELAXED) % UMP_USER_IRP_STRIPES + 1;
+    Stripe = &UmpUserIrps[UmpThreadStripe - 1];
+    PalMutexLock(&Stripe->Lock);
+    if (Stripe->Count == Stripe->Capacity) {
+        UmpPruneLocked(Stripe);
+        if (Stripe->Count * 2 >= Stripe->Capacity) {
+            ULONG Capacity = Stripe->Capacity ? Stripe->Capacity * 2 : 64;
+            UMP_USER_IRP *Grown = (UMP_USER_IRP *)realloc(Stripe->Irps, Capacity * sizeof(*Grown));
             if (Grown != NULL) {
-                UmpUserIrps = Grown;
-                UmpUserIrpCapacity = Capacity;
+                Stripe->Irps = Grown;
+                Stripe->Capacity = Capacity;
             }
         }
     }
-    if (UmpUserIrpCount < UmpUserIrpCapacity) {
-        UmpUserIrps[UmpUserIrpCount].Irp = Irp;
-        UmpUserIrps[UmpUserIrpCount].Serial = Entry.Serial;
-        UmpUserIrps[UmpUserIrpCount].Thread = NULL;
-        UmpUserIrpCount++;
+    if (Stripe->Count < Stripe->Capacity) {
+        Stripe->Irps[Stripe->Count].Irp = Irp;
+        Stripe->Irps[Stripe->Count].Serial = Serial;
+        Stripe->Count++;
     }
-    PalMutexUnlock(&UmpUserIrpLock);
+    PalMutexUnlock(&Stripe->Lock);
+}
+
+/* Appends the stripe's requests to *Candidates (grown as needed). */
+static BOOLEAN UmpCollectStripe(UMP_USER_IRP_STRIPE *Stripe, UMP_IRP_REF **Candidates, ULONG *Count, ULONG *Capacity)
+{
+    BOOLEAN Ok = TRUE;
+    PalMutexLock(&Stripe->Lock);
+    UmpPruneLocked(Stripe);
+    if (*Count + Stripe->Count > *Capacity) {
+        ULONG Wanted = *Count + Stripe->Count;
+        UMP_IRP_REF *Grown = (UMP_IRP_REF *)realloc(*Candidates, Wanted * sizeof(*Grown));
+        if (Grown != NULL) {
+            *Candidates = Grown;
+            *Capacity = Wanted;
+        } else {
+            Ok = FALSE;
+        }
+    }
+    for (ULONG i = 0; Ok && i < Stripe->Count; i++) {
+        (*Candidates)[*Count].Irp = Stripe->Irps[i].Irp;
+        (*Candidates)[*Count].Serial = Stripe->Irps[i].Serial;
+        (*Candidates)[*Count].Thread = NULL;
+        (*Count)++;
+    }
+    PalMutexUnlock(&Stripe->Lock);
+    return Ok;
 }
 
 ULONG UmpFindUserIrps(PFILE_OBJECT FileObject, PVOID IoStatusBlock, PUMP_IRP_REF *Refs)
 {
-    UMP_IRP_REF *Candidates;
-    ULONG Count;
+    UMP_IRP_REF *Candidates = NULL;
+    ULONG Count = 0;
+    ULONG Capacity = 0;
     ULONG Found = 0;
 
     *Refs = NULL;
-    PalMutexLock(&UmpUserIrpLock);
-    UmpPruneLocked();
-    Count = UmpUserIrpCount;
-    Candidates = (UMP_IRP_REF *)malloc((Count ? Count : 1) * sizeof(*Candidates));
-    if (Candidates != NULL && Count != 0)
-        memcpy(Candidates, UmpUserIrps, Count * sizeof(*Candidates));
-    PalMutexUnlock(&UmpUserIrpLock);
-    if (Candidates == NULL)
-        return 0;
+    for (ULONG s = 0; s < UMP_USER_IRP_STRIPES; s++) {
+        if (!UmpCollectStripe(&UmpUserIrps[s], &Candidates, &Count, &Capacity)) {
+            free(Candidates);
+            return 0;
+        }
+    }
 
     for (ULONG i = 0; i < Count; i++) {
         PFILE_OBJECT Owner;
@@ -177,10 +219,4 @@ ULONG UmpFindThreadIrps(PKTHREAD Thread, PFILE_OBJECT FileObject, PVOID IoStatus
     PalMutexUnlock(&Thread->IrpListLock);
     *Refs = Found;
     return Count;
-}
-
-BOOLEAN UmpIrpRefAlive(const UMP_IRP_REF *Ref)
-{
-    VF_IRP_ENTRY Entry;
-    return VfIrpQuery(Ref->Irp, &Entry) && Entry.Serial == Ref->Serial && Entry.State != VfIrpFreed;
 }

@@ -1,11 +1,13 @@
 /*
- * irpsim — armed timers and queued DPCs by address, so that freeing pool
- * that still holds one is caught (bug check 0xC7 TIMER_OR_DPC_INVALID,
- * P1 0 = timer, 1 = DPC; SEMANTICS.md 9.6, 9.7, 9.10) and an unloading
- * driver's timers and DPCs can be listed.
+ * irpsim — armed timers, queued DPCs and live ERESOURCEs by address, so
+ * that freeing pool that still holds one is caught (bug check 0xC7
+ * TIMER_OR_DPC_INVALID, P1 0 = timer, 1 = DPC; 0xC4/0xD2 for a resource
+ * never deleted; SEMANTICS.md 9.6, 9.7, 9.10) and an unloading driver's
+ * timers and DPCs can be listed.
  *
- * The question ExFreePool asks is "is any armed timer or queued DPC inside
- * [p, p + size)?". Neither the timer heap (ordered by due time) nor the
+ * The question ExFreePool asks (and the object manager, before it frees an
+ * object's body: a device object and its extension, src/ob/object.c) is
+ * "is any armed timer or queued DPC inside [p, p + size)?". Neither the timer heap (ordered by due time) nor the
  * DPC queues (in queue order) can answer it without a full scan, so the
  * kernel also keeps this index, from the places (under the dispatcher lock)
  * where a timer is armed or disarmed or a DPC queued or dequeued:
@@ -29,6 +31,7 @@
  */
 #include "vfp.h"
 #include "../platform/pal.h"
+#include "../ob/obp.h" /* declares VfCheckFreedMemory, which the object manager calls */
 
 #include <stdlib.h>
 #include <string.h>
@@ -211,9 +214,12 @@ BOOLEAN VfActiveAny(VOID)
            VfRuleEnabled(IRPSIM_VERIFIER_OBJECTS);
 }
 
-VOID VfCheckFreedRange(PVOID Start, SIZE_T Size)
+/* The 0xC7 check for [Start, Start + Size), about to be freed. What names
+   the memory in the report, Advice (or NULL) is added to the hint. */
+VOID VfCheckFreedMemory(PVOID Start, SIZE_T Size, PCSTR What, PCSTR Advice)
 {
-    static _Thread_local CHAR Rule[400];
+    static _Thread_local CHAR Rule[600];
+    static _Thread_local CHAR Hint[600];
     VF_ACTIVE_OBJECT Found;
     BOOLEAN Hit;
     CHAR Owner[128];
@@ -226,26 +232,46 @@ VOID VfCheckFreedRange(PVOID Start, SIZE_T Size)
     if (!Hit)
         return;
     IopFormatDriverName(Found.Owner, Owner, sizeof(Owner));
-    if (Found.Kind == VfActiveTimer) {
+    if (Found.Kind == VfActiveResource) {
         snprintf(Rule, sizeof(Rule),
-                 "Pool block %p (%zu bytes) was freed while it still contains KTIMER %p, which is set (armed by %s). "
-                 "When it expires the kernel would write into freed memory and queue its DPC from there.",
-                 Start, (size_t)Size, Found.Object, Owner);
-        VfReport(TIMER_OR_DPC_INVALID, VF_C7_TIMER, (ULONG_PTR)Found.Object, (ULONG_PTR)Start, (ULONG_PTR)Start + Size,
-                 NULL, Rule,
-                 "Call KeCancelTimer before freeing the memory that holds the timer (and KeFlushQueuedDpcs if its DPC "
-                 "may be queued or running).");
-    } else {
-        snprintf(
-            Rule, sizeof(Rule),
-            "Pool block %p (%zu bytes) was freed while it still contains KDPC %p, which is queued (its driver: %s). "
-            "When the processor runs it, it would read the routine from freed memory.",
-            Start, (size_t)Size, Found.Object, Owner);
-        VfReport(TIMER_OR_DPC_INVALID, VF_C7_DPC, (ULONG_PTR)Found.Object, (ULONG_PTR)Start, (ULONG_PTR)Start + Size,
-                 NULL, Rule,
-                 "Call KeRemoveQueueDpc (or KeFlushQueuedDpcs, at PASSIVE_LEVEL) before freeing the memory that holds "
-                 "the DPC; cancel any timer that queues it first.");
+                 "%s was freed while it still contains ERESOURCE %p (initialised by %s), which was never deleted. "
+                 "The kernel keeps every resource in a system-wide list; the next walk of that list reads freed "
+                 "memory.",
+                 What, Found.Object, Owner);
+        snprintf(Hint, sizeof(Hint), "Call ExDeleteResourceLite before freeing the memory that holds the resource.%s%s",
+                 Advice != NULL ? " " : "", Advice != NULL ? Advice : "");
+        VfReport(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_FREED_ACTIVE_RESOURCE, (ULONG_PTR)Found.Object,
+                 (ULONG_PTR)Start, (ULONG_PTR)Size, NULL, Rule, Hint);
+        return;
     }
+    if (Found.Kind == VfActiveTimer)
+        snprintf(Rule, sizeof(Rule),
+                 "%s was freed while it still contains KTIMER %p, which is set (armed by %s). When it expires the "
+                 "kernel would write into freed memory and queue its DPC from there.",
+                 What, Found.Object, Owner);
+    else
+        snprintf(Rule, sizeof(Rule),
+                 "%s was freed while it still contains KDPC %p, which is queued (its driver: %s). When the processor "
+                 "runs it, it would read the routine from freed memory.",
+                 What, Found.Object, Owner);
+    snprintf(Hint, sizeof(Hint), "%s%s%s",
+             Found.Kind == VfActiveTimer
+                 ? "Call KeCancelTimer before freeing the memory that holds the timer (and KeFlushQueuedDpcs if its "
+                   "DPC may be queued or running)."
+                 : "Call KeRemoveQueueDpc (or KeFlushQueuedDpcs, at PASSIVE_LEVEL) before freeing the memory that "
+                   "holds the DPC; cancel any timer that queues it first.",
+             Advice != NULL ? " " : "", Advice != NULL ? Advice : "");
+    VfReport(TIMER_OR_DPC_INVALID, Found.Kind == VfActiveTimer ? VF_C7_TIMER : VF_C7_DPC, (ULONG_PTR)Found.Object,
+             (ULONG_PTR)Start, (ULONG_PTR)Start + Size, NULL, Rule, Hint);
+}
+
+VOID VfCheckFreedRange(PVOID Start, SIZE_T Size)
+{
+    CHAR What[80];
+    if (Size == 0 || !VfActiveAny())
+        return;
+    snprintf(What, sizeof(What), "Pool block %p (%zu bytes)", Start, (size_t)Size);
+    VfCheckFreedMemory(Start, Size, What, NULL);
 }
 
 ULONG VfActiveSnapshot(PDRIVER_OBJECT Owner, BOOLEAN AnyOwner, PVF_ACTIVE_OBJECT Entries, ULONG Max)
@@ -255,8 +281,9 @@ ULONG VfActiveSnapshot(PDRIVER_OBJECT Owner, BOOLEAN AnyOwner, PVF_ACTIVE_OBJECT
         return 0;
     PalMutexLock(&VfpActiveLock);
     for (ULONG i = 0; i < VfpSlotCount; i++) {
-        if (!VfpIsEntry(&VfpSlots[i]) || (!AnyOwner && VfpSlots[i].Owner != Owner))
-            continue;
+        if (!VfpIsEntry(&VfpSlots[i]) || VfpSlots[i].Kind == VfActiveResource ||
+            (!AnyOwner && VfpSlots[i].Owner != Owner))
+            continue; /* (a resource is not pending work: its pool block is reported as a leak) */
         if (Count < Max)
             Entries[Count] = VfpSlots[i];
         Count++;

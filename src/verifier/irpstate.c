@@ -1,292 +1,500 @@
 /*
  * irpsim — the IRP state table, and the memory of which IRPs were freed.
  *
- * A chained hash table keyed by the IRP's address (doubles when it gets
- * crowded, so lookups stay O(1)). Entries come from the host heap, never
- * from pool, so tracking an IRP cannot recurse into pool checks or be
- * charged to a driver.
+ * Chained hash tables keyed by the IRP's address, one per stripe (the top
+ * bits of the address hash pick the stripe; each doubles when it gets
+ * crowded, so lookups stay O(1)). A stripe's lock (a quick lock: the I/O
+ * manager takes one on nearly every call) guards its table and every entry
+ * in it.
+ *
+ * Entries come from the host heap, never from pool, so tracking an IRP
+ * cannot recurse into pool checks or be charged to a driver. They are
+ * recycled within their stripe and only returned to the host by
+ * VfIrpShutdown, and a table a stripe outgrew is kept until then too: that
+ * is what lets VfIrpPeek walk a chain without the lock. A walk that races
+ * with a writer can be led astray (never into freed memory), so a miss is
+ * confirmed under the lock.
+ *
+ * Freed IRPs are remembered for the next VF_IRP_FREED_RING frees: each
+ * freed entry is numbered, and one whose number is that far behind the
+ * count of frees counts as gone. Its memory is reclaimed later, oldest
+ * first, when its stripe is next written.
  */
 #include "irpstate.h"
 #include "../ke/ki.h"
-#include "../platform/pal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
-static PAL_MUTEX VfpIrpLock = PAL_MUTEX_INITIALIZER;
-static PVF_IRP_ENTRY *VfpBuckets;
-static ULONG VfpBucketCount;
-static ULONG VfpEntryCount;
-static ULONGLONG VfpNextSerial;
+#define VFP_STRIPE_BITS 6
+#define VFP_STRIPES (1u << VFP_STRIPE_BITS)
+#define VFP_FIRST_BUCKETS 64u
+/* A lock-free walk longer than this is taken for one led astray. */
+#define VFP_MAX_RELAXED_STEPS 64u
 
-/* The last VF_IRP_FREED_RING freed IRPs (address and allocation number). */
-typedef struct _VFP_FREED_SLOT {
-    PIRP Irp;
-    ULONGLONG Serial;
-} VFP_FREED_SLOT;
-static VFP_FREED_SLOT VfpFreed[VF_IRP_FREED_RING];
-static ULONG VfpFreedNext;
+typedef struct _VFP_TABLE {
+    struct _VFP_TABLE *Retired; /* the (smaller) table this one replaced */
+    ULONG BucketCount;          /* a power of two; fixed once published */
+    PVF_IRP_ENTRY Buckets[];
+} VFP_TABLE, *PVFP_TABLE;
 
-static ULONG VfpHash(PIRP Irp, ULONG Buckets)
+typedef struct _VFP_STRIPE {
+    KI_QUICK_LOCK Lock;
+    PVFP_TABLE Table;  /* published with a release store: VfIrpPeek reads it unlocked */
+    ULONG EntryCount;  /* entries in Table, freed ones included */
+    LIST_ENTRY Freed;  /* freed entries, oldest first (Flink NULL until the first free) */
+    PVF_IRP_ENTRY Spare; /* recycled entries, linked by HashNext */
+    ULONGLONG Serials;   /* allocation numbers handed out here (never reset) */
+} VFP_STRIPE, *PVFP_STRIPE;
+
+static VFP_STRIPE VfpStripes[VFP_STRIPES];
+static ULONGLONG VfpFreeCount;      /* IRPs freed since VfIrpInitialize */
+static ULONGLONG VfpForgottenUpTo;  /* VfIrpFlushFreed: freed numbers up to this are gone */
+/* The stripe VfIrpLockEntry locked on this thread, for VfIrpUnlock. */
+static _Thread_local PVFP_STRIPE VfpHeldStripe;
+
+static ULONG64 VfpHash(PIRP Irp)
 {
-    ULONG64 Key = (ULONG64)(ULONG_PTR)Irp >> 4;
-    Key *= 0x9E3779B97F4A7C15ull;
-    return (ULONG)(Key >> 32) & (Buckets - 1);
+    return ((ULONG64)(ULONG_PTR)Irp >> 4) * 0x9E3779B97F4A7C15ull;
 }
 
-/* Caller holds VfpIrpLock. */
-static PVF_IRP_ENTRY VfpFindLocked(PIRP Irp)
+static PVFP_STRIPE VfpStripeOf(ULONG64 Hash)
 {
+    return &VfpStripes[Hash >> (64 - VFP_STRIPE_BITS)];
+}
+
+static ULONG VfpBucketOf(ULONG64 Hash, ULONG BucketCount)
+{
+    return (ULONG)(Hash >> 24) & (BucketCount - 1);
+}
+
+static PVFP_STRIPE VfpLockStripe(ULONG64 Hash)
+{
+    PVFP_STRIPE Stripe = VfpStripeOf(Hash);
+    KiAcquireQuickLock(&Stripe->Lock);
+    return Stripe;
+}
+
+/* A freed entry past the memory of VF_IRP_FREED_RING frees (or flushed)
+   counts as gone. Safe without the lock. */
+static BOOLEAN VfpForgotten(const VF_IRP_ENTRY *Entry)
+{
+    ULONGLONG Number;
+    if (__atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE) != VfIrpFreed)
+        return FALSE;
+    Number = __atomic_load_n(&Entry->FreedNumber, __ATOMIC_RELAXED);
+    return Number <= __atomic_load_n(&VfpForgottenUpTo, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&VfpFreeCount, __ATOMIC_RELAXED) - Number >= VF_IRP_FREED_RING;
+}
+
+/* Without the lock: NULL may be a false miss (see the top). Inline: the
+   I/O manager's every call starts with one. */
+FORCEINLINE PVF_IRP_ENTRY VfpFindRelaxed(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash)
+{
+    PVFP_TABLE Table = __atomic_load_n(&Stripe->Table, __ATOMIC_ACQUIRE);
     PVF_IRP_ENTRY Entry;
-    if (VfpBuckets == NULL || Irp == NULL)
+    ULONG Steps = 0;
+
+    if (Table == NULL)
         return NULL;
-    for (Entry = VfpBuckets[VfpHash(Irp, VfpBucketCount)]; Entry != NULL; Entry = Entry->HashNext) {
-        if (Entry->Irp == Irp)
+    Entry = __atomic_load_n(&Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)], __ATOMIC_ACQUIRE);
+    for (; Entry != NULL && Steps < VFP_MAX_RELAXED_STEPS; Steps++) {
+        if (__atomic_load_n(&Entry->Irp, __ATOMIC_ACQUIRE) == Irp && !VfpForgotten(Entry))
+            return Entry;
+        Entry = __atomic_load_n(&Entry->HashNext, __ATOMIC_ACQUIRE);
+    }
+    return NULL;
+}
+
+/* Caller holds the stripe lock. */
+static PVF_IRP_ENTRY VfpFindLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash)
+{
+    PVFP_TABLE Table = Stripe->Table;
+    if (Table == NULL || Irp == NULL)
+        return NULL;
+    for (PVF_IRP_ENTRY Entry = Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)]; Entry != NULL;
+         Entry = Entry->HashNext) {
+        if (Entry->Irp == Irp && !VfpForgotten(Entry))
             return Entry;
     }
     return NULL;
 }
 
-static VOID VfpGrowLocked(VOID)
+/* Doubles the stripe's table. The old one stays readable (see the top). */
+static VOID VfpGrowLocked(PVFP_STRIPE Stripe)
 {
-    ULONG NewCount = VfpBucketCount ? VfpBucketCount * 2 : 1024;
-    PVF_IRP_ENTRY *NewBuckets = (PVF_IRP_ENTRY *)calloc(NewCount, sizeof(PVF_IRP_ENTRY));
-    if (NewBuckets == NULL)
+    PVFP_TABLE Old = Stripe->Table;
+    ULONG Count = Old != NULL ? Old->BucketCount * 2 : VFP_FIRST_BUCKETS;
+    PVFP_TABLE New = (PVFP_TABLE)calloc(1, sizeof(VFP_TABLE) + Count * sizeof(PVF_IRP_ENTRY));
+    if (New == NULL)
         return; /* keep the old (slower) table */
-    for (ULONG i = 0; i < VfpBucketCount; i++) {
-        PVF_IRP_ENTRY Entry = VfpBuckets[i];
+    New->BucketCount = Count;
+    New->Retired = Old;
+    for (ULONG i = 0; Old != NULL && i < Old->BucketCount; i++) {
+        PVF_IRP_ENTRY Entry = Old->Buckets[i];
         while (Entry != NULL) {
             PVF_IRP_ENTRY Next = Entry->HashNext;
-            ULONG Bucket = VfpHash(Entry->Irp, NewCount);
-            Entry->HashNext = NewBuckets[Bucket];
-            NewBuckets[Bucket] = Entry;
+            ULONG Bucket = VfpBucketOf(VfpHash(Entry->Irp), Count);
+            __atomic_store_n(&Entry->HashNext, New->Buckets[Bucket], __ATOMIC_RELEASE);
+            New->Buckets[Bucket] = Entry;
             Entry = Next;
         }
     }
-    free(VfpBuckets);
-    VfpBuckets = NewBuckets;
-    VfpBucketCount = NewCount;
+    __atomic_store_n(&Stripe->Table, New, __ATOMIC_RELEASE);
 }
 
-static VOID VfpUnlinkLocked(PVF_IRP_ENTRY Target)
+/* A blank entry for Irp, linked into the stripe's table; NULL when the
+   host is out of memory. */
+static PVF_IRP_ENTRY VfpInsertLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash)
 {
-    PVF_IRP_ENTRY *Link = &VfpBuckets[VfpHash(Target->Irp, VfpBucketCount)];
-    while (*Link != NULL) {
-        if (*Link == Target) {
-            *Link = Target->HashNext;
-            VfpEntryCount--;
-            return;
-        }
+    PVF_IRP_ENTRY Entry = Stripe->Spare;
+    PVFP_TABLE Table;
+    PVF_IRP_ENTRY *Head;
+
+    if (Stripe->Table == NULL || Stripe->EntryCount >= 2 * Stripe->Table->BucketCount)
+        VfpGrowLocked(Stripe);
+    Table = Stripe->Table;
+    if (Table == NULL)
+        return NULL;
+    if (Entry != NULL)
+        Stripe->Spare = Entry->HashNext;
+    else if ((Entry = (PVF_IRP_ENTRY)calloc(1, sizeof(VF_IRP_ENTRY))) == NULL)
+        return NULL;
+    __atomic_store_n(&Entry->State, VfIrpAllocated, __ATOMIC_RELAXED);
+    __atomic_store_n(&Entry->Irp, Irp, __ATOMIC_RELAXED);
+    Head = &Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)];
+    __atomic_store_n(&Entry->HashNext, *Head, __ATOMIC_RELAXED);
+    __atomic_store_n(Head, Entry, __ATOMIC_RELEASE);
+    Stripe->EntryCount++;
+    return Entry;
+}
+
+/* Takes a forgotten entry out of its chain and keeps it for reuse. Its
+   HashNext is left alone, so a walk standing on it still goes on. */
+static VOID VfpRecycleLocked(PVFP_STRIPE Stripe, PVF_IRP_ENTRY Target)
+{
+    PVFP_TABLE Table = Stripe->Table;
+    PVF_IRP_ENTRY *Link = &Table->Buckets[VfpBucketOf(VfpHash(Target->Irp), Table->BucketCount)];
+    while (*Link != NULL && *Link != Target)
         Link = &(*Link)->HashNext;
+    if (*Link == NULL)
+        return;
+    __atomic_store_n(Link, Target->HashNext, __ATOMIC_RELEASE);
+    Stripe->EntryCount--;
+    __atomic_store_n(&Target->Irp, NULL, __ATOMIC_RELEASE);
+    __atomic_store_n(&Target->HashNext, Stripe->Spare, __ATOMIC_RELEASE);
+    Stripe->Spare = Target;
+}
+
+/* Recycles the stripe's freed entries that are now forgotten. Every use of
+   the freed list starts here. */
+static VOID VfpReclaimLocked(PVFP_STRIPE Stripe)
+{
+    if (Stripe->Freed.Flink == NULL)
+        InitializeListHead(&Stripe->Freed);
+    while (!IsListEmpty(&Stripe->Freed)) {
+        PVF_IRP_ENTRY Oldest = CONTAINING_RECORD(Stripe->Freed.Flink, VF_IRP_ENTRY, FreedLink);
+        if (!VfpForgotten(Oldest))
+            return;
+        RemoveEntryList(&Oldest->FreedLink);
+        VfpRecycleLocked(Stripe, Oldest);
     }
 }
 
 VOID VfIrpInitialize(VOID)
 {
-    PalMutexLock(&VfpIrpLock);
-    if (VfpBuckets == NULL)
-        VfpGrowLocked();
-    VfpFreedNext = 0;
-    PalMutexUnlock(&VfpIrpLock);
+    __atomic_store_n(&VfpFreeCount, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&VfpForgottenUpTo, 0, __ATOMIC_RELAXED);
+    for (ULONG i = 0; i < VFP_STRIPES; i++) {
+        KiAcquireQuickLock(&VfpStripes[i].Lock);
+        VfpReclaimLocked(&VfpStripes[i]);
+        KiReleaseQuickLock(&VfpStripes[i].Lock);
+    }
+}
+
+static VOID VfpFreeChain(PVF_IRP_ENTRY Entry)
+{
+    while (Entry != NULL) {
+        PVF_IRP_ENTRY Next = Entry->HashNext;
+        free(Entry);
+        Entry = Next;
+    }
 }
 
 VOID VfIrpShutdown(VOID)
 {
-    PVF_IRP_ENTRY *Buckets;
-    ULONG Count;
+    for (ULONG i = 0; i < VFP_STRIPES; i++) {
+        PVFP_STRIPE Stripe = &VfpStripes[i];
+        PVFP_TABLE Table;
+        PVF_IRP_ENTRY Spare;
 
-    PalMutexLock(&VfpIrpLock);
-    Buckets = VfpBuckets;
-    Count = VfpBucketCount;
-    VfpBuckets = NULL;
-    VfpBucketCount = 0;
-    VfpEntryCount = 0;
-    memset(VfpFreed, 0, sizeof(VfpFreed));
-    VfpFreedNext = 0;
-    PalMutexUnlock(&VfpIrpLock);
+        KiAcquireQuickLock(&Stripe->Lock);
+        Table = Stripe->Table;
+        Spare = Stripe->Spare;
+        __atomic_store_n(&Stripe->Table, NULL, __ATOMIC_RELEASE);
+        Stripe->Spare = NULL;
+        Stripe->EntryCount = 0;
+        InitializeListHead(&Stripe->Freed);
+        KiReleaseQuickLock(&Stripe->Lock);
 
-    for (ULONG i = 0; i < Count; i++) {
-        PVF_IRP_ENTRY Entry = Buckets[i];
-        while (Entry != NULL) {
-            PVF_IRP_ENTRY Next = Entry->HashNext;
-            free(Entry);
-            Entry = Next;
+        VfpFreeChain(Spare);
+        for (ULONG b = 0; Table != NULL && b < Table->BucketCount; b++)
+            VfpFreeChain(Table->Buckets[b]);
+        while (Table != NULL) {
+            PVFP_TABLE Retired = Table->Retired;
+            free(Table);
+            Table = Retired;
         }
     }
-    free(Buckets);
 }
 
-VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site)
+/* Starts a new life for Irp's entry: Origin is NULL to keep the origin
+   (and ownership) of an IRP the I/O manager allocated and has not freed,
+   which IoInitializeIrp may reinitialise. Returns the origin recorded. */
+static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOOLEAN OwnsMemory, PVOID Site)
 {
     PDRIVER_OBJECT Driver = KiCurrentDriver();
-    PVF_IRP_ENTRY Fresh = (PVF_IRP_ENTRY)calloc(1, sizeof(VF_IRP_ENTRY));
+    ULONG64 Hash = VfpHash(Irp);
+    PVFP_STRIPE Stripe = VfpLockStripe(Hash);
     PVF_IRP_ENTRY Entry;
+    IRPSIM_IRP_ORIGIN Recorded;
 
-    PalMutexLock(&VfpIrpLock);
-    Entry = VfpFindLocked(Irp);
-    if (Entry == NULL) {
-        if (Fresh == NULL) {
-            /* Out of host memory: the IRP simply goes untracked. */
-            PalMutexUnlock(&VfpIrpLock);
-            return;
-        }
-        if (VfpEntryCount >= 2 * VfpBucketCount)
-            VfpGrowLocked();
-        Entry = Fresh;
-        Fresh = NULL;
-        Entry->Irp = Irp;
-        Entry->HashNext = VfpBuckets[VfpHash(Irp, VfpBucketCount)];
-        VfpBuckets[VfpHash(Irp, VfpBucketCount)] = Entry;
-        VfpEntryCount++;
+    VfpReclaimLocked(Stripe);
+    Entry = VfpFindLocked(Stripe, Irp, Hash);
+    if (Origin != NULL) {
+        Recorded = *Origin;
+    } else if (Entry != NULL && VfIrpIoManagerMemory(Entry)) {
+        Recorded = Entry->Origin;
+        OwnsMemory = TRUE;
     } else {
-        /* The address is being reused (driver memory re-initialised, or a
-           stale entry of memory the driver freed itself). */
-        PVF_IRP_ENTRY Next = Entry->HashNext;
-        memset(Entry, 0, sizeof(*Entry));
-        Entry->HashNext = Next;
-        Entry->Irp = Irp;
+        Recorded = IrpSimIrpOriginDriverInitialized;
+        OwnsMemory = FALSE;
     }
-    Entry->Serial = ++VfpNextSerial;
-    Entry->Origin = Origin;
-    Entry->State = VfIrpAllocated;
+    if (Entry == NULL) {
+        Entry = VfpInsertLocked(Stripe, Irp, Hash);
+        if (Entry == NULL) {
+            /* Out of host memory: the IRP simply goes untracked. */
+            KiReleaseQuickLock(&Stripe->Lock);
+            return Recorded;
+        }
+    } else if (Entry->State == VfIrpFreed) {
+        /* The address is being reused: it is no longer a freed IRP. */
+        RemoveEntryList(&Entry->FreedLink);
+    }
+    /* (A live entry found here is driver memory re-initialised, or a stale
+       entry of memory the driver freed itself.) */
+    memset(&Entry->Origin, 0, sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, Origin));
+    Entry->WalkFinished = FALSE;
+    Entry->SendCount = 0;
+    Entry->Device = NULL;
+    Entry->DeviceDriver = NULL;
+    /* Unique for the process without a shared counter: the stripe's count
+       and the stripe's number. */
+    __atomic_store_n(&Entry->Serial, (++Stripe->Serials << VFP_STRIPE_BITS) | (ULONGLONG)(Stripe - VfpStripes),
+                     __ATOMIC_RELAXED);
+    VfIrpStoreState(Entry, VfIrpAllocated);
+    Entry->Origin = Recorded;
     Entry->OwnsMemory = OwnsMemory;
     Entry->StackCount = Irp->StackCount;
     Entry->Location = Irp->CurrentLocation;
     Entry->Size = Irp->Size;
     Entry->Driver = Driver;
     Entry->AllocationSite = Site;
-    PalMutexUnlock(&VfpIrpLock);
-    free(Fresh);
+    KiReleaseQuickLock(&Stripe->Lock);
+    return Recorded;
+}
+
+VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site)
+{
+    (void)VfpTrack(Irp, &Origin, OwnsMemory, Site);
+}
+
+IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site)
+{
+    return VfpTrack(Irp, NULL, FALSE, Site);
+}
+
+VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)
+{
+    VfIrpStoreState(Entry, VfIrpAllocated);
+    Entry->Location = Location;
+    Entry->WalkFinished = FALSE;
+    Entry->Disassociated = FALSE;
+    Entry->ApcQueued = FALSE;
+    Entry->CompletionCount = 0;
+    Entry->SendCount = 0;
+    Entry->CompletedAtLocation = 0;
+    Entry->CompletedAtSend = 0;
+    Entry->CompletedStatus = 0;
+    Entry->BufferedCopyLimit = 0;
+    Entry->CompletedWithCancelRoutine = NULL;
+    Entry->Device = NULL;
+    Entry->DeviceDriver = NULL;
+    Entry->Owner = NULL;
+    memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
+    memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
+    memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
+    memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
 }
 
 VOID VfIrpSetOrigin(PIRP Irp, IRPSIM_IRP_ORIGIN Origin)
 {
-    PVF_IRP_ENTRY Entry;
-    PalMutexLock(&VfpIrpLock);
-    Entry = VfpFindLocked(Irp);
+    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
     if (Entry != NULL && Entry->State != VfIrpFreed)
         Entry->Origin = Origin;
-    PalMutexUnlock(&VfpIrpLock);
+    VfIrpUnlock();
 }
 
 VOID VfIrpSetState(PIRP Irp, VF_IRP_STATE State, PDEVICE_OBJECT Device)
 {
-    PVF_IRP_ENTRY Entry;
-    PalMutexLock(&VfpIrpLock);
-    Entry = VfpFindLocked(Irp);
+    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
     if (Entry != NULL && Entry->State != VfIrpFreed) {
-        Entry->State = State;
+        VfIrpStoreState(Entry, State);
         if (Device != NULL) {
             Entry->Device = Device;
             Entry->DeviceDriver = Device->DriverObject;
         }
     }
-    PalMutexUnlock(&VfpIrpLock);
+    VfIrpUnlock();
+}
+
+/* Copies a locked entry. A holder may be writing the fields before
+   FreedLink without the lock (VfIrpHolderEntry): those are read atomically. */
+static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
+{
+    Copy->HashNext = NULL;
+    Copy->Irp = Entry->Irp;
+    Copy->Serial = Entry->Serial;
+    Copy->State = __atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE);
+    Copy->FreedNumber = Entry->FreedNumber;
+    Copy->Location = __atomic_load_n(&Entry->Location, __ATOMIC_RELAXED);
+    Copy->WalkFinished = __atomic_load_n(&Entry->WalkFinished, __ATOMIC_RELAXED);
+    Copy->SendCount = __atomic_load_n(&Entry->SendCount, __ATOMIC_RELAXED);
+    Copy->Device = __atomic_load_n(&Entry->Device, __ATOMIC_RELAXED);
+    Copy->DeviceDriver = __atomic_load_n(&Entry->DeviceDriver, __ATOMIC_RELAXED);
+    memcpy(&Copy->FreedLink, &Entry->FreedLink, sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, FreedLink));
+    Copy->FreedLink.Flink = Copy->FreedLink.Blink = NULL;
 }
 
 BOOLEAN VfIrpQuery(PIRP Irp, PVF_IRP_ENTRY Snapshot)
 {
-    PVF_IRP_ENTRY Entry;
-    PalMutexLock(&VfpIrpLock);
-    Entry = VfpFindLocked(Irp);
-    if (Entry != NULL) {
-        *Snapshot = *Entry;
-        Snapshot->HashNext = NULL;
-    }
-    PalMutexUnlock(&VfpIrpLock);
+    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+    if (Entry != NULL)
+        VfpCopyLocked(Snapshot, Entry);
+    VfIrpUnlock();
     return Entry != NULL;
+}
+
+FORCEINLINE BOOLEAN VfpPeek(PIRP Irp, PULONGLONG Serial, VF_IRP_STATE *State)
+{
+    ULONG64 Hash = VfpHash(Irp);
+    PVF_IRP_ENTRY Entry;
+
+    if (Irp == NULL)
+        return FALSE;
+    Entry = VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash);
+    if (Entry != NULL) {
+        *Serial = __atomic_load_n(&Entry->Serial, __ATOMIC_RELAXED);
+        *State = __atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE);
+        return TRUE;
+    }
+    Entry = VfIrpLockEntry(Irp);
+    if (Entry != NULL) {
+        *Serial = Entry->Serial;
+        *State = Entry->State;
+    }
+    VfIrpUnlock();
+    return Entry != NULL;
+}
+
+BOOLEAN VfIrpPeek(PIRP Irp, PULONGLONG Serial, VF_IRP_STATE *State)
+{
+    return VfpPeek(Irp, Serial, State);
 }
 
 BOOLEAN VfIrpIsFreed(PIRP Irp)
 {
-    PVF_IRP_ENTRY Entry;
-    BOOLEAN Freed;
-    PalMutexLock(&VfpIrpLock);
-    Entry = VfpFindLocked(Irp);
-    Freed = Entry != NULL && Entry->State == VfIrpFreed;
-    PalMutexUnlock(&VfpIrpLock);
-    return Freed;
+    ULONGLONG Serial;
+    VF_IRP_STATE State;
+    return VfpPeek(Irp, &Serial, &State) && State == VfIrpFreed;
+}
+
+PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp)
+{
+    ULONG64 Hash = VfpHash(Irp);
+    PVF_IRP_ENTRY Entry = Irp != NULL ? VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash) : NULL;
+    /* (Origin is set before the IRP is first sent, by the thread that built
+       it, and an entry is recycled only once its IRP is freed.) */
+    if (Entry == NULL || __atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE) == VfIrpFreed ||
+        Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
+        Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest || Entry->Origin == IrpSimIrpOriginIoManager)
+        return NULL;
+    return Entry;
 }
 
 PVF_IRP_ENTRY VfIrpLockEntry(PIRP Irp)
 {
-    PalMutexLock(&VfpIrpLock);
-    return VfpFindLocked(Irp);
+    ULONG64 Hash = VfpHash(Irp);
+    PVFP_STRIPE Stripe = VfpLockStripe(Hash);
+    VfpHeldStripe = Stripe;
+    return VfpFindLocked(Stripe, Irp, Hash);
 }
 
 VOID VfIrpUnlock(VOID)
 {
-    PalMutexUnlock(&VfpIrpLock);
+    PVFP_STRIPE Stripe = VfpHeldStripe;
+    VfpHeldStripe = NULL;
+    KiReleaseQuickLock(&Stripe->Lock);
 }
 
-VOID VfIrpFree(PIRP Irp, PVOID Site)
+VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site)
 {
-    PVF_IRP_ENTRY Entry;
-    PVF_IRP_ENTRY Evicted = NULL;
-    VFP_FREED_SLOT Old;
+    PVFP_STRIPE Stripe = VfpHeldStripe;
 
-    PalMutexLock(&VfpIrpLock);
-    Entry = VfpFindLocked(Irp);
-    if (Entry == NULL) {
-        PalMutexUnlock(&VfpIrpLock);
-        return;
-    }
-    Entry->State = VfIrpFreed;
+    VfpReclaimLocked(Stripe);
+    if (Entry->State == VfIrpFreed)
+        RemoveEntryList(&Entry->FreedLink); /* freed again: remembered from now */
+    __atomic_store_n(&Entry->FreedNumber, __atomic_add_fetch(&VfpFreeCount, 1, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+    VfIrpStoreState(Entry, VfIrpFreed);
     Entry->FreeSite = Site;
-    Old = VfpFreed[VfpFreedNext];
-    VfpFreed[VfpFreedNext].Irp = Irp;
-    VfpFreed[VfpFreedNext].Serial = Entry->Serial;
-    VfpFreedNext = (VfpFreedNext + 1) % VF_IRP_FREED_RING;
-    if (Old.Irp != NULL) {
-        PVF_IRP_ENTRY OldEntry = VfpFindLocked(Old.Irp);
-        /* Forget it only if the slot still describes that freed IRP. */
-        if (OldEntry != NULL && OldEntry->Serial == Old.Serial && OldEntry->State == VfIrpFreed) {
-            VfpUnlinkLocked(OldEntry);
-            Evicted = OldEntry;
-        }
-    }
-    PalMutexUnlock(&VfpIrpLock);
-    free(Evicted);
+    InsertTailList(&Stripe->Freed, &Entry->FreedLink);
 }
 
 VOID VfIrpFlushFreed(VOID)
 {
-    PalMutexLock(&VfpIrpLock);
-    for (ULONG i = 0; i < VF_IRP_FREED_RING; i++) {
-        VFP_FREED_SLOT Slot = VfpFreed[i];
-        PVF_IRP_ENTRY Entry;
-        VfpFreed[i].Irp = NULL;
-        if (Slot.Irp == NULL)
-            continue;
-        Entry = VfpFindLocked(Slot.Irp);
-        if (Entry != NULL && Entry->Serial == Slot.Serial && Entry->State == VfIrpFreed) {
-            VfpUnlinkLocked(Entry);
-            free(Entry);
-        }
+    __atomic_store_n(&VfpForgottenUpTo, __atomic_load_n(&VfpFreeCount, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+    for (ULONG i = 0; i < VFP_STRIPES; i++) {
+        KiAcquireQuickLock(&VfpStripes[i].Lock);
+        VfpReclaimLocked(&VfpStripes[i]);
+        KiReleaseQuickLock(&VfpStripes[i].Lock);
     }
-    VfpFreedNext = 0;
-    PalMutexUnlock(&VfpIrpLock);
 }
 
 ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries)
 {
     ULONG Count = 0;
+    ULONG Total = 0;
     PVF_IRP_ENTRY Copy;
 
-    *Entries = NULL;
-    PalMutexLock(&VfpIrpLock);
-    Copy = (PVF_IRP_ENTRY)malloc((VfpEntryCount ? VfpEntryCount : 1) * sizeof(VF_IRP_ENTRY));
-    if (Copy != NULL) {
-        for (ULONG i = 0; i < VfpBucketCount; i++) {
-            for (PVF_IRP_ENTRY Entry = VfpBuckets[i]; Entry != NULL; Entry = Entry->HashNext) {
+    /* Every stripe at once (in order, so no two lockers deadlock): one
+       consistent picture. */
+    for (ULONG i = 0; i < VFP_STRIPES; i++) {
+        KiAcquireQuickLock(&VfpStripes[i].Lock);
+        Total += VfpStripes[i].EntryCount;
+    }
+    Copy = (PVF_IRP_ENTRY)malloc((Total ? Total : 1) * sizeof(VF_IRP_ENTRY));
+    for (ULONG i = 0; Copy != NULL && i < VFP_STRIPES; i++) {
+        PVFP_TABLE Table = VfpStripes[i].Table;
+        for (ULONG b = 0; Table != NULL && b < Table->BucketCount; b++) {
+            for (PVF_IRP_ENTRY Entry = Table->Buckets[b]; Entry != NULL; Entry = Entry->HashNext) {
                 if (Entry->State == VfIrpFreed)
                     continue;
-                Copy[Count] = *Entry;
-                Copy[Count].HashNext = NULL;
-                Count++;
+                VfpCopyLocked(&Copy[Count++], Entry);
             }
         }
     }
-    PalMutexUnlock(&VfpIrpLock);
+    for (ULONG i = VFP_STRIPES; i-- > 0;)
+        KiReleaseQuickLock(&VfpStripes[i].Lock);
     *Entries = Copy;
     return Count;
 }
@@ -319,31 +527,4 @@ PCSTR VfIrpStateName(VF_IRP_STATE State)
     static const PCSTR Names[] = {"allocated",  "in a driver", "queued", "completing",
                                   "stopped (STATUS_MORE_PROCESSING_REQUIRED)", "stage 2 pending", "freed"};
     return (ULONG)State < RTL_NUMBER_OF(Names) ? Names[State] : "?";
-}
-
-BOOLEAN VfIrpTestLocation(const ULONG64 *Map, LONG Location)
-{
-    if (Location < 0 || Location >= 64 * VF_IRP_LOCATION_WORDS)
-        return FALSE;
-    return (Map[Location / 64] >> (Location % 64)) & 1;
-}
-
-VOID VfIrpSetLocation(ULONG64 *Map, LONG Location)
-{
-    if (Location < 0 || Location >= 64 * VF_IRP_LOCATION_WORDS)
-        return;
-    Map[Location / 64] |= 1ull << (Location % 64);
-}
-
-VOID VfIrpClearLocationsUpTo(ULONG64 *Map, LONG Location)
-{
-    for (LONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
-        LONG First = Word * 64;
-        if (Location < First)
-            return;
-        if (Location >= First + 63)
-            Map[Word] = 0;
-        else
-            Map[Word] &= ~((2ull << (Location - First)) - 1);
-    }
 }

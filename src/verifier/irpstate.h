@@ -15,9 +15,20 @@
  * API below: VfIrpSetOrigin after they build an IRP, VfIrpSetState when they
  * park one in a queue, VfIrpQuery to look.
  *
- * Locking: one host mutex protects the table. VfIrpLockEntry/VfIrpUnlock
- * expose it to the I/O manager, which must not call anything that can bug
- * check (or call into a driver) between the two.
+ * Locking: the table is split into stripes by the IRP's address, each with
+ * its own host lock (a KI_QUICK_LOCK), so IRPs on different threads rarely
+ * meet on a lock; the lock of an IRP is its stripe's. VfIrpLockEntry and
+ * VfIrpUnlock expose it to the I/O manager, which must not call anything
+ * that can bug check (or call into a driver) between the two, nor lock a
+ * second IRP meanwhile.
+ *
+ * Some of it goes without the lock, because the I/O manager asks on every
+ * call: VfIrpPeek and VfIrpIsFreed read an IRP's serial and state, and the
+ * sender of an IRP no other thread reads through the lock records where it
+ * went (VfIrpHolderEntry). Entries are never returned to the host while the
+ * machine runs (they are recycled), so a lookup may race with a writer but
+ * never reads freed memory. Fields touched without the lock are accessed
+ * atomically wherever another thread may touch them at the same time.
  */
 #ifndef IRPSIM_IRPSTATE_H
 #define IRPSIM_IRPSTATE_H
@@ -56,26 +67,34 @@ typedef enum _VF_IRP_STATE {
 #define VF_IRP_LOCATION_WORDS 3
 
 typedef struct _VF_IRP_ENTRY {
+    /* Read without the lock (VfIrpPeek): written, under the lock, with
+       atomic stores only (VfIrpStoreState for State). */
     struct _VF_IRP_ENTRY *HashNext;
     PIRP Irp;
-    ULONGLONG Serial; /* allocation number; changes when the address is reused */
-    IRPSIM_IRP_ORIGIN Origin;
+    ULONGLONG Serial; /* allocation number, unique for the process: changes when the address is reused */
     VF_IRP_STATE State;
+    ULONGLONG FreedNumber; /* Freed: this was the n-th IRP freed (VF_IRP_FREED_RING) */
+    /* Where the IRP was sent. The holder of an IRP no other thread looks at
+       may write these (and State) without the lock (VfIrpHolderEntry), so
+       a copy reads them with atomic loads. */
+    CHAR Location;               /* InDriver / Stopped: the current location */
+    BOOLEAN WalkFinished;        /* the stack walk reached StackCount + 2 */
+    ULONG SendCount;             /* IoCallDriver calls (a dispatch routine that forwarded it: 0x226) */
+    PDEVICE_OBJECT Device;       /* device that last received it */
+    PDRIVER_OBJECT DeviceDriver; /* that device's driver, captured when it was sent */
+    /* Everything from here is under the lock only (and reset by VfIrpTrack). */
+    LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first */
+    IRPSIM_IRP_ORIGIN Origin;
     BOOLEAN OwnsMemory;   /* memory came from IoAllocateIrp (pool tag IRPSIM_IRP_POOL_TAG) */
-    BOOLEAN WalkFinished; /* the stack walk reached StackCount + 2 */
     BOOLEAN Disassociated; /* thread exit detached it from its thread (5.5) */
     BOOLEAN ApcQueued;    /* stage 2 is queued as an APC: Tail.Overlay is now the KAPC */
     CHAR StackCount;
-    CHAR Location;        /* InDriver / Stopped: the current location */
     USHORT Size;          /* bytes of IRP memory */
-    PDEVICE_OBJECT Device;       /* device that last received it */
-    PDRIVER_OBJECT DeviceDriver; /* that device's driver, captured when it was sent */
     PDRIVER_OBJECT Driver;       /* the driver that allocated it (NULL = irpsim or the test) */
     PDRIVER_OBJECT Owner;        /* Stopped: the driver whose completion routine stopped the walk */
     PVOID AllocationSite;        /* return address of the allocating call */
     PVOID FreeSite;
     ULONG CompletionCount;       /* IoCompleteRequest calls */
-    ULONG SendCount;             /* IoCallDriver calls (a dispatch routine that forwarded it: 0x226) */
     CHAR CompletedAtLocation;    /* CurrentLocation at the last IoCompleteRequest (0x224) */
     ULONG CompletedAtSend;       /* SendCount then: which IoCallDriver's driver completed it (0x224) */
     NTSTATUS CompletedStatus;    /* IoStatus.Status then (0x224) */
@@ -83,7 +102,8 @@ typedef struct _VF_IRP_ENTRY {
     PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
     PDRIVER_OBJECT CancelDriver; /* the driver that last set a cancel routine */
     /* Bitmaps by CurrentLocation, cleared for the locations below the
-       target each time the IRP is sent. */
+       target each time the IRP is sent. Kept only with the verifier on
+       (IRPSIM_CONFIG.Verifier): only its rules read them. */
     ULONG64 MarkedPending[VF_IRP_LOCATION_WORDS];    /* IoMarkIrpPending ran at this location */
     ULONG64 WalkPassed[VF_IRP_LOCATION_WORDS];       /* completion has left this location */
     ULONG64 PendingSeen[VF_IRP_LOCATION_WORDS];      /* ... and found SL_PENDING_RETURNED there */
@@ -97,26 +117,56 @@ VOID VfIrpShutdown(VOID);
 
 /* Starts (or restarts) tracking Irp. Driver is KiCurrentDriver(). */
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site);
+/* The same for IoInitializeIrp: an IRP the I/O manager allocated and has
+   not freed (VfIrpIoManagerMemory) keeps its origin; other memory is the
+   driver's (IrpSimIrpOriginDriverInitialized). Returns the origin kept. */
+IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site);
 /* For IoBuild* and the I/O manager: record how an IRP from IoAllocateIrp was built. */
 VOID VfIrpSetOrigin(PIRP Irp, IRPSIM_IRP_ORIGIN Origin);
 /* For queues (CSQ, StartIo): Queued while parked, InDriver again when taken out. */
 VOID VfIrpSetState(PIRP Irp, VF_IRP_STATE State, PDEVICE_OBJECT Device);
 /* Copies Irp's entry. FALSE if the IRP is not tracked. */
 BOOLEAN VfIrpQuery(PIRP Irp, PVF_IRP_ENTRY Snapshot);
-/* TRUE if Irp was freed (and is still in the quarantine). */
+/* Irp's serial and state, read without the lock. FALSE if the IRP is not
+   tracked (never seen, or freed and forgotten). */
+BOOLEAN VfIrpPeek(PIRP Irp, PULONGLONG Serial, VF_IRP_STATE *State);
+/* TRUE if Irp was freed (and is still in the quarantine). Lock-free. */
 BOOLEAN VfIrpIsFreed(PIRP Irp);
 
 /* Locked access for the I/O manager. */
 PVF_IRP_ENTRY VfIrpLockEntry(PIRP Irp);
 VOID VfIrpUnlock(VOID);
+/* The entry of a live IRP that no other thread reads through the lock: one
+   not built for a thread (IoBuild*Request with an event, the I/O
+   manager's own requests), whose entries thread exit, CancelIo and the
+   Win32 side read. Found without the lock; NULL for any other IRP. Its
+   holder may then set State, Location, WalkFinished, SendCount, Device and
+   DeviceDriver with atomic stores, without the lock (the verifier's
+   bookkeeping always takes it). */
+PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp);
+/* IoReuseIrp: a locked entry starts a new trip (Allocated at Location);
+   what it is and where it came from stay. */
+VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location);
+/* TRUE if the entry is an IRP whose memory the I/O manager allocated
+   (IoAllocateIrp) and has not freed. A freed entry's address may be pool
+   handed out again, now someone else's memory. */
+FORCEINLINE BOOLEAN VfIrpIoManagerMemory(const VF_IRP_ENTRY *Entry)
+{
+    return Entry->OwnsMemory && Entry->State != VfIrpFreed;
+}
+/* Sets a locked entry's State (an atomic store: VfIrpPeek reads it without the lock). */
+FORCEINLINE VOID VfIrpStoreState(PVF_IRP_ENTRY Entry, VF_IRP_STATE State)
+{
+    __atomic_store_n(&Entry->State, State, __ATOMIC_RELEASE);
+}
 
 /* How many freed IRPs stay known as freed. */
 #define VF_IRP_FREED_RING 1024
 
-/* Marks Irp freed (the caller then returns its memory to pool). The entry
-   stays for the next VF_IRP_FREED_RING frees, or until the address is
-   tracked again. */
-VOID VfIrpFree(PIRP Irp, PVOID Site);
+/* Marks a locked entry (VfIrpLockEntry) freed; the caller then returns the
+   IRP's memory to pool. The entry stays for the next VF_IRP_FREED_RING
+   frees, or until the address is tracked again. */
+VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site);
 /* Forgets every freed IRP. */
 VOID VfIrpFlushFreed(VOID);
 
@@ -126,10 +176,33 @@ ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries);
 PCSTR VfIrpOriginName(IRPSIM_IRP_ORIGIN Origin);
 PCSTR VfIrpStateName(VF_IRP_STATE State);
 
-/* Location bitmaps. */
-BOOLEAN VfIrpTestLocation(const ULONG64 *Map, LONG Location);
-VOID VfIrpSetLocation(ULONG64 *Map, LONG Location);
+/* Location bitmaps (inline: the I/O manager updates them on every call). */
+FORCEINLINE BOOLEAN VfIrpTestLocation(const ULONG64 *Map, LONG Location)
+{
+    if (Location < 0 || Location >= 64 * VF_IRP_LOCATION_WORDS)
+        return FALSE;
+    return (Map[Location / 64] >> (Location % 64)) & 1;
+}
+
+FORCEINLINE VOID VfIrpSetLocation(ULONG64 *Map, LONG Location)
+{
+    if (Location < 0 || Location >= 64 * VF_IRP_LOCATION_WORDS)
+        return;
+    Map[Location / 64] |= 1ull << (Location % 64);
+}
+
 /* Clears locations <= Location. */
-VOID VfIrpClearLocationsUpTo(ULONG64 *Map, LONG Location);
+FORCEINLINE VOID VfIrpClearLocationsUpTo(ULONG64 *Map, LONG Location)
+{
+    for (LONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
+        LONG First = Word * 64;
+        if (Location < First)
+            return;
+        if (Location >= First + 63)
+            Map[Word] = 0;
+        else
+            Map[Word] &= ~((2ull << (Location - First)) - 1);
+    }
+}
 
 #endif /* IRPSIM_IRPSTATE_H */

@@ -58,6 +58,7 @@ static const VF_RULE VfpRules[] = {
     /* Kernel objects in memory being freed. */
     {TIMER_OR_DPC_INVALID, VF_C7_TIMER, IRPSIM_VERIFIER_OBJECTS, IrpSimVerifierFatal},
     {TIMER_OR_DPC_INVALID, VF_C7_DPC, IRPSIM_VERIFIER_OBJECTS, IrpSimVerifierFatal},
+    {DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_FREED_ACTIVE_RESOURCE, IRPSIM_VERIFIER_OBJECTS, IrpSimVerifierFatal},
     /* Pool. */
     {C4, 0x00, IRPSIM_VERIFIER_POOL, IrpSimVerifierFatal},
     {C4, 0x01, IRPSIM_VERIFIER_POOL, IrpSimVerifierFatal},

@@ -57,6 +57,7 @@ SIZE_T IopFormatIrp(PIRP Irp, PCHAR Buffer, SIZE_T BufferSize);
 #define VF_C4_COMPLETION_IRQL        0xFA   /* P2 completion routine, P3 IRQL before, P4 IRQL after */
 #define VF_C4_COMPLETION_APC_DISABLE 0xFB   /* P2 completion routine, P3 count now, P4 count before */
 #define VF_C4_UNLOAD_POOL            0x62   /* P2 driver name (PCSTR), P3 bytes, P4 blocks */
+#define VF_C4_FREED_ACTIVE_RESOURCE  0xD2   /* P2 the ERESOURCE, P3 the memory freed, P4 its size */
 #define VF_C4_DISPATCH_HOLDS_LOCK    0x1510 /* P2 dispatch routine, P3 lock, P4 device */
 #define VF_C4_COMPLETION_HOLDS_LOCK  0x1511 /* P2 completion routine, P3 lock, P4 IRP */
 #define VF_C4_CANCEL_IRQL            0x1512 /* P2 cancel routine, P3 IRQL expected, P4 IRQL after */
@@ -155,7 +156,7 @@ VOID VfSuppressInjection(VOID);
 VOID VfResumeInjection(VOID);
 
 /* ---------------------------------------------------------------------
- * Armed timers and queued DPCs, by address (active.c)
+ * Armed timers, queued DPCs and live ERESOURCEs, by address (active.c)
  *
  * The kernel keeps the index up to date where it arms, disarms, queues and
  * dequeues (with the dispatcher lock held: the index's own lock nests
@@ -166,6 +167,7 @@ VOID VfResumeInjection(VOID);
 typedef enum _VF_ACTIVE_KIND {
     VfActiveTimer = 1, /* a KTIMER in the timer heap */
     VfActiveDpc = 2,   /* a KDPC in a processor's DPC queue */
+    VfActiveResource = 3, /* an ERESOURCE initialised and not yet deleted */
 } VF_ACTIVE_KIND;
 
 typedef struct _VF_ACTIVE_OBJECT {
@@ -181,13 +183,14 @@ VOID VfActiveInsert(PVOID Object, VF_ACTIVE_KIND Kind, PDRIVER_OBJECT Owner, PKD
 VOID VfActiveRemove(PVOID Object);
 /* Forgets every entry of Kind (0 = all). */
 VOID VfActiveReset(VF_ACTIVE_KIND Kind);
-/* TRUE if any timer is armed or DPC queued (one atomic read). */
+/* TRUE if any timer is armed, DPC queued or resource live (one atomic read). */
 BOOLEAN VfActiveAny(VOID);
 /* No lock held. Bug check 0xC7 (P1 0 timer / 1 DPC, P2 object, P3 Start,
-   P4 end) if [Start, Start + Size) holds an armed timer or a queued DPC. */
+   P4 end) if [Start, Start + Size) holds an armed timer or a queued DPC;
+   0xC4/0xD2 if it holds an ERESOURCE not deleted. */
 VOID VfCheckFreedRange(PVOID Start, SIZE_T Size);
-/* No lock held. Copies up to Max entries owned by Owner (NULL = all);
-   returns how many there are. */
+/* No lock held. Copies up to Max armed timers and queued DPCs owned by
+   Owner (AnyOwner: all); returns how many there are. */
 ULONG VfActiveSnapshot(PDRIVER_OBJECT Owner, BOOLEAN AnyOwner, PVF_ACTIVE_OBJECT Entries, ULONG Max);
 
 /* Provided by the kernel (src/ke/dpc.c): DPC routines of Driver running

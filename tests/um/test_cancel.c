@@ -4,6 +4,8 @@
  */
 #include "umapp.h"
 
+#include <stdlib.h>
+
 static void StartPend(HANDLE Device, OVERLAPPED *Overlapped, HANDLE Event)
 {
     DWORD Bytes;
@@ -45,6 +47,120 @@ static void test_cancel_io(void **State)
     CloseHandle(Device);
     CloseHandle(Events[0]);
     CloseHandle(Events[1]);
+}
+
+/* 5.6: CancelIo cancels every request the calling thread has issued on
+   the handle, however many, and returns once all of them have completed;
+   requests on another handle are left alone. Each completes through its
+   own OVERLAPPED (here half signal an event, half the file). */
+static void test_cancel_io_many_requests(void **State)
+{
+    enum { Count = 2000, OtherCount = 3 };
+    HANDLE Device = UmOpen(L"\\\\.\\UmBuf", GENERIC_READ, FILE_FLAG_OVERLAPPED);
+    HANDLE Other = UmOpen(L"\\\\.\\UmBuf", GENERIC_READ, FILE_FLAG_OVERLAPPED);
+    HANDLE Event = CreateEventW(NULL, TRUE, FALSE, NULL);
+    OVERLAPPED *Overlapped = (OVERLAPPED *)calloc(Count + OtherCount, sizeof(OVERLAPPED));
+    UM_COUNTS Counts;
+    DWORD Bytes;
+    (void)State;
+    assert_non_null(Overlapped);
+    for (int i = 0; i < Count; i++)
+        StartPend(Device, &Overlapped[i], i % 2 ? Event : NULL);
+    for (int i = 0; i < OtherCount; i++)
+        StartPend(Other, &Overlapped[Count + i], NULL);
+    assert_int_equal(UmTestQueuedCount(), Count + OtherCount);
+
+    assert_true(CancelIo(Device));
+    for (int i = 0; i < Count; i++) {
+        assert_true(HasOverlappedIoCompleted(&Overlapped[i]));
+        assert_int_equal((DWORD)Overlapped[i].Internal, (DWORD)UM_STATUS_CANCELLED);
+    }
+    assert_false(GetOverlappedResult(Device, &Overlapped[Count - 1], &Bytes, FALSE));
+    assert_int_equal(GetLastError(), ERROR_OPERATION_ABORTED);
+    assert_true(UmIsSignalled(Event));
+    for (int i = 0; i < OtherCount; i++)
+        assert_false(HasOverlappedIoCompleted(&Overlapped[Count + i]));
+    assert_int_equal(UmTestQueuedCount(), OtherCount);
+    UmTestGetCounts(&Counts);
+    assert_int_equal(Counts.Cancels, Count);
+
+    assert_true(CancelIo(Other));
+    for (int i = 0; i < OtherCount; i++)
+        assert_int_equal((DWORD)Overlapped[Count + i].Internal, (DWORD)UM_STATUS_CANCELLED);
+    assert_int_equal(UmTestQueuedCount(), 0);
+    free(Overlapped);
+    CloseHandle(Event);
+    CloseHandle(Other);
+    CloseHandle(Device);
+}
+
+/* 5.6: CancelIo waits until the cancelled requests have completed, also
+   when the driver completes them later on another processor (its cancel
+   routine hands them to a DPC): every OVERLAPPED has been written and
+   every event set by the time CancelIo returns. */
+static void test_cancel_io_waits_for_late_completion(void **State)
+{
+    enum { Count = 50 };
+    HANDLE Device = UmOpen(L"\\\\.\\UmBuf", GENERIC_READ, FILE_FLAG_OVERLAPPED);
+    HANDLE Events[Count];
+    OVERLAPPED Overlapped[Count];
+    UM_COUNTS Counts;
+    (void)State;
+    UmTestSetCancelMode(UM_CANCEL_DPC);
+    for (int i = 0; i < Count; i++) {
+        Events[i] = CreateEventW(NULL, TRUE, FALSE, NULL);
+        StartPend(Device, &Overlapped[i], Events[i]);
+    }
+    assert_true(CancelIo(Device));
+    for (int i = 0; i < Count; i++) {
+        assert_int_equal((DWORD)Overlapped[i].Internal, (DWORD)UM_STATUS_CANCELLED);
+        assert_true(UmIsSignalled(Events[i]));
+        CloseHandle(Events[i]);
+    }
+    UmTestGetCounts(&Counts);
+    assert_int_equal(Counts.Cancels, Count);
+    assert_int_equal(UmTestQueuedCount(), 0);
+    CloseHandle(Device);
+}
+
+/* 5.6, 5.5: a cancelled request the driver does not complete (it set no
+   cancel routine) is waited for up to a limit (about five minutes on
+   Windows; shortened here), then disassociated from the thread with an
+   IO_DRIVER_CANCEL_TIMEOUT error-log entry naming it, and CancelIo
+   returns TRUE. The request that could be cancelled was. When the driver
+   finally completes the other one, nobody is told (3.5 step 7): its
+   OVERLAPPED and event stay untouched, and nothing leaks. */
+static void test_cancel_io_gives_up(void **State)
+{
+    HANDLE Device = UmOpen(L"\\\\.\\UmBuf", GENERIC_READ, FILE_FLAG_OVERLAPPED);
+    HANDLE Events[2] = {CreateEventW(NULL, TRUE, FALSE, NULL), CreateEventW(NULL, TRUE, FALSE, NULL)};
+    OVERLAPPED Overlapped[2];
+    PVOID Handle, Stuck, Noted;
+    (void)State;
+    UmTestTraceStart();
+    UmTestSetCancelWaitLimit(10000 /* 1 ms */, 5);
+    StartPend(Device, &Overlapped[0], Events[0]);
+    UmTestSetCancelMode(UM_CANCEL_IGNORE);
+    StartPend(Device, &Overlapped[1], Events[1]);
+    assert_true(UmTestFindWin32Call("DeviceIoControl", &Handle, &Stuck));
+
+    assert_true(CancelIo(Device));
+    assert_int_equal((DWORD)Overlapped[0].Internal, (DWORD)UM_STATUS_CANCELLED);
+    assert_true(UmIsSignalled(Events[0]));
+    assert_int_equal((DWORD)Overlapped[1].Internal, (DWORD)UM_STATUS_PENDING);
+    assert_true(UmTestFindNote("IO_DRIVER_CANCEL_TIMEOUT", &Noted));
+    assert_ptr_equal(Noted, Stuck);
+    assert_int_equal(UmTestQueuedCount(), 1);
+    /* Nothing of ours is left on the handle. */
+    assert_true(CancelIo(Device));
+
+    assert_int_equal(UmTestCompleteQueued(UM_STATUS_SUCCESS, 0, FALSE), 1);
+    assert_int_equal((DWORD)Overlapped[1].Internal, (DWORD)UM_STATUS_PENDING);
+    assert_false(UmIsSignalled(Events[1]));
+    assert_int_equal(UmTestOutstandingIrps(), 0);
+    CloseHandle(Events[0]);
+    CloseHandle(Events[1]);
+    CloseHandle(Device);
 }
 
 /* A thread that issues a request and waits for it. */
@@ -262,15 +378,86 @@ static void test_thread_exit_cancels(void **State)
     CloseHandle(Device);
 }
 
+typedef struct _MANY_ISSUER {
+    HANDLE Device;
+    int Count;
+    OVERLAPPED Overlapped[20];
+} MANY_ISSUER;
+
+static DWORD WINAPI IssueManyAndExit(LPVOID Parameter)
+{
+    MANY_ISSUER *Issuer = (MANY_ISSUER *)Parameter;
+    for (int i = 0; i < Issuer->Count; i++)
+        StartPend(Issuer->Device, &Issuer->Overlapped[i], NULL);
+    return 3;
+}
+
+/* Runs a thread that issues Count requests on a new handle and ends; returns once it has ended. */
+static void RunManyIssuer(MANY_ISSUER *Issuer, int Count)
+{
+    HANDLE Thread;
+    DWORD ExitCode;
+    memset(Issuer, 0, sizeof(*Issuer));
+    Issuer->Device = UmOpen(L"\\\\.\\UmBuf", GENERIC_READ, FILE_FLAG_OVERLAPPED);
+    Issuer->Count = Count;
+    Thread = CreateThread(NULL, 0, IssueManyAndExit, Issuer, 0, NULL);
+    assert_int_equal(WaitForSingleObject(Thread, INFINITE), WAIT_OBJECT_0);
+    assert_true(GetExitCodeThread(Thread, &ExitCode));
+    assert_int_equal(ExitCode, 3);
+    CloseHandle(Thread);
+}
+
+/* 5.5: the exit of a thread with requests outstanding cancels them and
+   waits for them, also when the driver completes them later from a DPC:
+   by the time the thread has ended each has been reported. */
+static void test_thread_exit_waits_for_late_completion(void **State)
+{
+    MANY_ISSUER Issuer;
+    (void)State;
+    UmTestSetCancelMode(UM_CANCEL_DPC);
+    RunManyIssuer(&Issuer, 20);
+    for (int i = 0; i < Issuer.Count; i++)
+        assert_int_equal((DWORD)Issuer.Overlapped[i].Internal, (DWORD)UM_STATUS_CANCELLED);
+    assert_int_equal(UmTestQueuedCount(), 0);
+    CloseHandle(Issuer.Device);
+}
+
+/* 5.5: a request that is not completed after the cancel keeps the exiting
+   thread only up to the limit; then it is disassociated (with an
+   IO_DRIVER_CANCEL_TIMEOUT entry) and the thread ends. Its late
+   completion reports to nobody. */
+static void test_thread_exit_gives_up(void **State)
+{
+    MANY_ISSUER Issuer;
+    PVOID Noted;
+    (void)State;
+    UmTestTraceStart();
+    UmTestSetCancelWaitLimit(10000 /* 1 ms */, 5);
+    UmTestSetCancelMode(UM_CANCEL_IGNORE);
+    RunManyIssuer(&Issuer, 2);
+    assert_true(UmTestFindNote("IO_DRIVER_CANCEL_TIMEOUT", &Noted));
+    assert_int_equal(UmTestQueuedCount(), 2);
+    assert_int_equal(UmTestCompleteQueued(UM_STATUS_SUCCESS, 0, FALSE), 2);
+    for (int i = 0; i < Issuer.Count; i++)
+        assert_int_equal((DWORD)Issuer.Overlapped[i].Internal, (DWORD)UM_STATUS_PENDING);
+    assert_int_equal(UmTestOutstandingIrps(), 0);
+    CloseHandle(Issuer.Device);
+}
+
 int main(void)
 {
     const struct CMUnitTest Tests[] = {
         UM_TEST(test_cancel_io),
+        UM_TEST(test_cancel_io_many_requests),
+        UM_TEST(test_cancel_io_waits_for_late_completion),
+        UM_TEST(test_cancel_io_gives_up),
         UM_TEST(test_cancel_io_other_thread),
         UM_TEST(test_cancel_io_ex),
         UM_TEST(test_cancel_synchronous_io),
         UM_TEST(test_close_with_pending_io),
         UM_TEST(test_thread_exit_cancels),
+        UM_TEST(test_thread_exit_waits_for_late_completion),
+        UM_TEST(test_thread_exit_gives_up),
     };
     return cmocka_run_group_tests(Tests, NULL, NULL);
 }

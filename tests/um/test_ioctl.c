@@ -5,6 +5,10 @@
  */
 #include "umapp.h"
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #define UM_IRP_BUFFERED_IO 0x00000010
 #define UM_IRP_DEALLOCATE_BUFFER 0x00000020
 #define UM_IRP_INPUT_OPERATION 0x00000040
@@ -294,6 +298,54 @@ static void test_bad_buffers(void **State)
     CloseHandle(Device);
 }
 
+#ifdef __linux__
+/* A.2 step 1: the probes answer for the memory as it is at the call. A
+   page the application made read-only after using it as an output buffer
+   fails the output probe (ERROR_NOACCESS, the driver never sees the
+   request), as does an output buffer that runs into an inaccessible page
+   or an OVERLAPPED in read-only memory; the same page is fine as input.
+   Buffers and the OVERLAPPED on the caller's stack pass. */
+static void test_probe_follows_protection(void **State)
+{
+    const size_t Page = 4096;
+    HANDLE Device = UmOpen(L"\\\\.\\UmBuf", GENERIC_READ | GENERIC_WRITE, 0);
+    HANDLE Overlapped = UmOpen(L"\\\\.\\UmBuf", GENERIC_READ | GENERIC_WRITE, FILE_FLAG_OVERLAPPED);
+    PUCHAR Map = (PUCHAR)mmap(NULL, 2 * Page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    UCHAR Stack[16];
+    OVERLAPPED StackOverlapped;
+    ULONG Before;
+    UM_SEEN Seen;
+    DWORD Bytes;
+    (void)State;
+    assert_true(Map != (PUCHAR)MAP_FAILED);
+
+    assert_true(DeviceIoControl(Device, IOCTL_UM_ECHO, NULL, 0, Map, 16, &Bytes, NULL));
+    assert_int_equal(Map[0], UM_OUTPUT_BYTE(0));
+    assert_true(DeviceIoControl(Device, IOCTL_UM_ECHO, NULL, 0, Stack, sizeof(Stack), &Bytes, NULL));
+    assert_int_equal(Stack[15], UM_OUTPUT_BYTE(15));
+    memset(&StackOverlapped, 0, sizeof(StackOverlapped));
+    assert_true(DeviceIoControl(Overlapped, IOCTL_UM_ECHO, NULL, 0, Stack, sizeof(Stack), &Bytes, &StackOverlapped));
+    UmTestGetSeen(&Seen);
+    Before = Seen.Requests;
+
+    assert_int_equal(mprotect(Map, Page, PROT_READ), 0);
+    assert_false(DeviceIoControl(Device, IOCTL_UM_ECHO, NULL, 0, Map, 16, &Bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_NOACCESS);
+    assert_false(DeviceIoControl(Overlapped, IOCTL_UM_ECHO, NULL, 0, NULL, 0, &Bytes, (LPOVERLAPPED)Map));
+    assert_int_equal(GetLastError(), ERROR_NOACCESS);
+    assert_int_equal(mprotect(Map + Page, Page, PROT_NONE), 0);
+    assert_false(DeviceIoControl(Device, IOCTL_UM_ECHO, NULL, 0, Map + Page - 8, 16, &Bytes, NULL));
+    assert_int_equal(GetLastError(), ERROR_NOACCESS);
+    UmTestGetSeen(&Seen);
+    assert_int_equal(Seen.Requests, Before);
+
+    assert_true(DeviceIoControl(Device, IOCTL_UM_ECHO, Map, 16, NULL, 0, &Bytes, NULL));
+    assert_int_equal(munmap(Map, 2 * Page), 0);
+    CloseHandle(Overlapped);
+    CloseHandle(Device);
+}
+#endif
+
 /* The trace names each Win32 call, its handle and the IRP it made, and
    its result and last error. */
 static void test_trace(void **State)
@@ -364,6 +416,9 @@ int main(void)
         UM_TEST(test_buffered_sizes), UM_TEST(test_direct_sizes), UM_TEST(test_neither),
         UM_TEST(test_access_matrix),  UM_TEST(test_error_mapping), UM_TEST(test_bad_handles),
         UM_TEST(test_bad_buffers),    UM_TEST(test_trace),         UM_TEST(test_driver_uses_zw),
+#ifdef __linux__
+        UM_TEST(test_probe_follows_protection),
+#endif
     };
     return cmocka_run_group_tests(Tests, NULL, NULL);
 }

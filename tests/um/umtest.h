@@ -33,6 +33,11 @@
 #define UM_PEND_QUEUE 1      /* marked pending, queued with a cancel routine */
 #define UM_PEND_DPC 2        /* marked pending, completed from a DPC */
 
+/* What the driver does when one of its queued requests is cancelled. */
+#define UM_CANCEL_COMPLETE 0 /* the cancel routine completes it (STATUS_CANCELLED) */
+#define UM_CANCEL_DPC 1      /* the cancel routine hands it to a DPC, which completes it */
+#define UM_CANCEL_IGNORE 2   /* requests queued from now on have no cancel routine */
+
 #define UM_INFO_DEFAULT ((ULONG_PTR)-1) /* Information = the bytes the driver wrote */
 #define UM_OUTPUT_BYTE(i) ((UCHAR)(0xA0 + (i)))  /* what ECHO writes at output byte i */
 #define UM_READ_BYTE(Offset) ((UCHAR)((Offset) * 7 + 1)) /* what READ returns at file offset Offset */
@@ -108,6 +113,11 @@ void UmTestReset(void);
 void UmTestSetBehavior(LONG Status, ULONG_PTR Information, ULONG Disposition);
 void UmTestKeepOnCleanup(BOOLEAN Keep);
 void UmTestSetCreateStatus(LONG Status);
+void UmTestSetCancelMode(ULONG Mode);
+/* How long CancelIo and thread exit wait for a cancelled request before
+   they give it up: Interval (100 ns units) x Retries (IrpSimInitialize
+   resets it to Windows' 100 ms x 3000). */
+void UmTestSetCancelWaitLimit(LONGLONG Interval, ULONG Retries);
 void UmTestGetSeen(UM_SEEN *Seen);
 void UmTestGetCounts(UM_COUNTS *Counts);
 ULONG UmTestQueuedCount(void);
@@ -123,6 +133,8 @@ void UmTestRunUntilIdle(void);
 void UmTestTraceStart(void);
 BOOLEAN UmTestFindWin32Call(const char *Name, PVOID *Handle, PVOID *Irp);
 BOOLEAN UmTestFindWin32Return(const char *Name, ULONG_PTR *Result, ULONG_PTR *LastError);
+/* The first trace note whose text contains Text; *Object is its object. */
+BOOLEAN UmTestFindNote(const char *Text, PVOID *Object);
 /* The NTSTATUS -> Win32 mapping (RtlNtStatusToDosError). */
 ULONG UmTestStatusToError(LONG Status);
 /* IRPs still allocated (all origins). */

@@ -9,6 +9,7 @@
 #include <irpsim/irpsim.h>
 #include <irpsim/trace.h>
 
+#include "io/iop.h" /* white box: the cancel wait's limit */
 #include "umtest.h"
 
 #define UM_DEVICE_COUNT 4
@@ -28,6 +29,7 @@ static struct {
     ULONG_PTR DpcInformation;
     PKEVENT EventToSignal;
     UM_BEHAVIOR Behavior;
+    ULONG CancelMode; /* UM_CANCEL_* */
     UM_SEEN Seen;
     UM_COUNTS Counts;
     NTSTATUS CreateStatus;
@@ -56,16 +58,30 @@ static NTSTATUS UmComplete(PIRP Irp, NTSTATUS Status, ULONG_PTR Information)
 
 static VOID NTAPI UmCancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
+    BOOLEAN FromDpc;
     KIRQL Irql;
     UNREFERENCED_PARAMETER(DeviceObject);
     IoReleaseCancelSpinLock(Irp->CancelIrql);
     KeAcquireSpinLock(&Um.Lock, &Irql);
     RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
     Um.Counts.Cancels++;
-    KeReleaseSpinLock(&Um.Lock, Irql);
     Irp->IoStatus.Information = 0;
-    UmComplete(Irp, STATUS_CANCELLED, UM_INFO_DEFAULT);
+    FromDpc = Um.CancelMode == UM_CANCEL_DPC;
+    if (FromDpc) {
+        /* Completed later, on a processor's DPC thread. */
+        InsertTailList(&Um.DpcQueue, &Irp->Tail.Overlay.ListEntry);
+        Um.DpcStatus = STATUS_CANCELLED;
+        Um.DpcInformation = UM_INFO_DEFAULT;
+    }
+    KeReleaseSpinLock(&Um.Lock, Irql);
+    if (FromDpc)
+        KeInsertQueueDpc(&Um.CompleteDpc, NULL, NULL);
+    else
+        UmComplete(Irp, STATUS_CANCELLED, UM_INFO_DEFAULT);
 }
+
+/* DriverContext[0] of a queued request without a cancel routine. */
+#define UM_NOT_CANCELABLE ((PVOID)1)
 
 static NTSTATUS UmQueue(PIRP Irp)
 {
@@ -73,6 +89,13 @@ static NTSTATUS UmQueue(PIRP Irp)
     KeAcquireSpinLock(&Um.Lock, &Irql);
     IoMarkIrpPending(Irp);
     InsertTailList(&Um.Queue, &Irp->Tail.Overlay.ListEntry);
+    Irp->Tail.Overlay.DriverContext[0] = NULL;
+    if (Um.CancelMode == UM_CANCEL_IGNORE) {
+        /* No cancel routine: cancelling it does nothing. */
+        Irp->Tail.Overlay.DriverContext[0] = UM_NOT_CANCELABLE;
+        KeReleaseSpinLock(&Um.Lock, Irql);
+        return STATUS_PENDING;
+    }
     IoSetCancelRoutine(Irp, UmCancel);
     if (Irp->Cancel && IoSetCancelRoutine(Irp, NULL) != NULL) {
         /* Cancelled before the routine was set: complete it here. */
@@ -97,7 +120,7 @@ static ULONG UmTakeQueued(PFILE_OBJECT FileObject, PLIST_ENTRY List)
         Entry = Entry->Flink;
         if (FileObject != NULL && IoGetCurrentIrpStackLocation(Irp)->FileObject != FileObject)
             continue;
-        if (IoSetCancelRoutine(Irp, NULL) == NULL)
+        if (Irp->Tail.Overlay.DriverContext[0] != UM_NOT_CANCELABLE && IoSetCancelRoutine(Irp, NULL) == NULL)
             continue; /* being cancelled: the cancel routine takes it */
         RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
         InsertTailList(List, &Irp->Tail.Overlay.ListEntry);
@@ -520,6 +543,7 @@ void UmTestReset(void)
     Um.Behavior.Information = UM_INFO_DEFAULT;
     Um.Behavior.Disposition = UM_COMPLETE_INLINE;
     Um.Behavior.KeepOnCleanup = FALSE;
+    Um.CancelMode = UM_CANCEL_COMPLETE;
     Um.CreateStatus = STATUS_SUCCESS;
     KeReleaseSpinLock(&Um.Lock, Irql);
 }
@@ -553,6 +577,19 @@ void UmTestKeepOnCleanup(BOOLEAN Keep)
     KeAcquireSpinLock(&Um.Lock, &Irql);
     Um.Behavior.KeepOnCleanup = Keep;
     KeReleaseSpinLock(&Um.Lock, Irql);
+}
+
+void UmTestSetCancelMode(ULONG Mode)
+{
+    KIRQL Irql;
+    KeAcquireSpinLock(&Um.Lock, &Irql);
+    Um.CancelMode = Mode;
+    KeReleaseSpinLock(&Um.Lock, Irql);
+}
+
+void UmTestSetCancelWaitLimit(LONGLONG Interval, ULONG Retries)
+{
+    IopSetThreadIoCancelLimits(Interval, Retries);
 }
 
 void UmTestSetCreateStatus(LONG Status)
@@ -662,6 +699,18 @@ BOOLEAN UmTestFindWin32Call(const char *Name, PVOID *Handle, PVOID *Irp)
     *Handle = Event.Object;
     *Irp = (PVOID)Event.Argument[0];
     return TRUE;
+}
+
+BOOLEAN UmTestFindNote(const char *Text, PVOID *Object)
+{
+    for (ULONG i = 0; i < IrpSimTraceCount(); i++) {
+        IRPSIM_TRACE_EVENT Event;
+        if (IrpSimTraceGet(i, &Event) && Event.Kind == IrpSimTraceNote && strstr(Event.Text, Text) != NULL) {
+            *Object = Event.Object;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 BOOLEAN UmTestFindWin32Return(const char *Name, ULONG_PTR *Result, ULONG_PTR *LastError)

@@ -113,7 +113,15 @@ POBJECTS_CONTEXT ObjectsNewContext(VOID)
     KeInitializeTimer(&Context->Timer);
     KeInitializeDpc(&Context->Dpc, ObjectsDeferred, Context);
     KeSetTargetProcessorDpc(&Context->Dpc, 0);
+    Context->ResourceLive = FALSE;
     return Context;
+}
+
+NTSTATUS ObjectsInitializeResource(POBJECTS_CONTEXT Context)
+{
+    NTSTATUS Status = ExInitializeResourceLite(&Context->Resource);
+    Context->ResourceLive = NT_SUCCESS(Status);
+    return Status;
 }
 
 VOID ObjectsFreeContext(POBJECTS_CONTEXT Context, BOOLEAN CancelFirst)
@@ -121,6 +129,9 @@ VOID ObjectsFreeContext(POBJECTS_CONTEXT Context, BOOLEAN CancelFirst)
     if (CancelFirst) {
         (void)KeCancelTimer(&Context->Timer);
         (void)KeRemoveQueueDpc(&Context->Dpc);
+        if (Context->ResourceLive)
+            (void)ExDeleteResourceLite(&Context->Resource);
+        Context->ResourceLive = FALSE;
     }
     ExFreePoolWithTag(Context, OBJECTS_TAG);
 }

@@ -23,6 +23,8 @@ typedef struct _OBJECTS_CONTEXT {
     ULONG Value;
     KTIMER Timer;
     KDPC Dpc;
+    ERESOURCE Resource; /* live only after ObjectsInitializeResource */
+    BOOLEAN ResourceLive;
 } OBJECTS_CONTEXT, *POBJECTS_CONTEXT;
 
 extern BOOLEAN ObjectsInitialise; /* FALSE: DriverEntry forgets to initialise the extension's objects (the bug) */
@@ -40,7 +42,10 @@ VOID ObjectsReinitialiseTimer(VOID);
 VOID ObjectsReinitialiseDpc(VOID);
 VOID ObjectsUndo(VOID); /* cancels the timer, removes the DPC */
 POBJECTS_CONTEXT ObjectsNewContext(VOID);
+/* CancelFirst: cancel the timer, remove the DPC and delete the resource
+   before freeing, as a correct driver does. */
 VOID ObjectsFreeContext(POBJECTS_CONTEXT Context, BOOLEAN CancelFirst);
+NTSTATUS ObjectsInitializeResource(POBJECTS_CONTEXT Context);
 
 /* A DPC on processor 0 that spins until released, so DPCs queued behind it
    stay queued. */

@@ -146,6 +146,33 @@ static void test_free_pool_with_queued_dpc(void **State)
     ObjectsReleaseProcessor();
 }
 
+/* 0xC4/0xD2: pool freed while it holds an ERESOURCE never deleted
+   (Driver Verifier's miscellaneous checks: "active resources in freed
+   memory"); the correct driver calls ExDeleteResourceLite first. */
+static void test_free_pool_with_live_resource(void **State)
+{
+    POBJECTS_CONTEXT Context = ObjectsNewContext();
+    (void)State;
+    assert_non_null(Context);
+    assert_int_equal(ObjectsInitializeResource(Context), STATUS_SUCCESS);
+    irpsim_assert_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, ObjectsFreeContext(Context, FALSE));
+    irpsim_assert_bugcheck_parameter(0, VF_C4_FREED_ACTIVE_RESOURCE);
+    irpsim_assert_bugcheck_parameter(1, &Context->Resource);
+    irpsim_assert_bugcheck_parameter(2, Context);
+    irpsim_assert_bugcheck_parameter(3, sizeof(*Context));
+    ObjectsFreeContext(Context, TRUE); /* the block was not freed: free it the right way */
+}
+
+static void test_free_pool_after_deleting_resource(void **State)
+{
+    POBJECTS_CONTEXT Context = ObjectsNewContext();
+    (void)State;
+    assert_non_null(Context);
+    assert_int_equal(ObjectsInitializeResource(Context), STATUS_SUCCESS);
+    ObjectsFreeContext(Context, TRUE);
+    assert_int_equal(IrpSimVerifierCountReports(DRIVER_VERIFIER_DETECTED_VIOLATION, VF_C4_FREED_ACTIVE_RESOURCE), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest Tests[] = {
@@ -156,6 +183,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reinitialise_queued_dpc, Setup, VfTestTeardown),
         cmocka_unit_test_setup_teardown(test_free_pool_with_set_timer, Setup, VfTestTeardown),
         cmocka_unit_test_setup_teardown(test_free_pool_with_queued_dpc, Setup, VfTestTeardown),
+        cmocka_unit_test_setup_teardown(test_free_pool_with_live_resource, Setup, VfTestTeardown),
+        cmocka_unit_test_setup_teardown(test_free_pool_after_deleting_resource, Setup, VfTestTeardown),
     };
     return cmocka_run_group_tests(Tests, NULL, NULL);
 }
