@@ -97,8 +97,9 @@ typedef VOID(NTAPI *PAPCFUNC)(ULONG_PTR Parameter);
 #define WAIT_FAILED ((DWORD)0xFFFFFFFF)
 
 /* The few NTSTATUS values winnt.h defines. Define WIN32_NO_STATUS before
-   including <windows.h> to take them from <ntstatus.h> instead. */
-#ifndef WIN32_NO_STATUS
+   including <windows.h> to take them from <ntstatus.h> instead (as with the
+   SDK); after <ntstatus.h> (a driver's <wdm.h>) they are already there. */
+#if !defined(WIN32_NO_STATUS) && !defined(IRPSIM_NTSTATUS_H)
 #define STATUS_WAIT_0 ((DWORD)0x00000000L)
 #define STATUS_ABANDONED_WAIT_0 ((DWORD)0x00000080L)
 #define STATUS_USER_APC ((DWORD)0x000000C0L)
@@ -199,7 +200,9 @@ typedef VOID(NTAPI *PAPCFUNC)(ULONG_PTR Parameter);
 
 #define CreateFileA IrpSimCreateFileA
 #define CreateFileW IrpSimCreateFileW
-#define DeviceIoControl IrpSimDeviceIoControl
+/* Function-like, so that a driver's IrpSp->Parameters.DeviceIoControl in
+   the same file (an application and its driver in one test) is untouched. */
+#define DeviceIoControl(...) IrpSimDeviceIoControl(__VA_ARGS__)
 #define ReadFile IrpSimReadFile
 #define WriteFile IrpSimWriteFile
 #define ReadFileEx IrpSimReadFileEx
