@@ -401,6 +401,7 @@ typedef struct _IOP_WALK {
     BOOLEAN Verifying; /* keep the bookkeeping only the verifier's rules read */
     LONG StackCount;   /* read at the start: a routine may free the IRP */
     ULONGLONG Serial;  /* the IRP's allocation number at the start (0 = untracked) */
+    PVF_IRP_ENTRY Entry; /* its entry then (entries are recycled, never freed, while the machine runs) */
     /* The step: the location reached and what the location left held. */
     LONG Location;
     BOOLEAN Pending;
@@ -485,8 +486,6 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
     SHORT ApcDisableBefore = Current->KernelApcDisable;
     PDRIVER_OBJECT Saved;
     NTSTATUS Result;
-    ULONGLONG Serial;
-    VF_IRP_STATE State;
 
     TRACE_EVENT(IrpSimTraceIrpCompletionRoutineStart, Irp, Walk->Routine, Device, Location);
     Saved = KiEnterDriver(Current, Driver);
@@ -510,7 +509,12 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
         VfIrpUnlock();
         return TRUE;
     }
-    if (Walk->Serial != 0 && VfIrpPeek(Irp, &Serial, &State) && (Serial != Walk->Serial || State == VfIrpFreed)) {
+    /* Freed by the routine (its entry freed, or since reused for another
+       allocation): read from the entry found at the start, without a lookup. */
+    if (Walk->Serial != 0 &&
+        (__atomic_load_n(&Walk->Entry->Irp, __ATOMIC_ACQUIRE) != Irp ||
+         __atomic_load_n(&Walk->Entry->Serial, __ATOMIC_RELAXED) != Walk->Serial ||
+         __atomic_load_n(&Walk->Entry->State, __ATOMIC_ACQUIRE) == VfIrpFreed)) {
         static _Thread_local CHAR Rule[400];
         snprintf(Rule, sizeof(Rule),
                  "Completion routine %p freed IRP %p but returned 0x%08X instead of "
@@ -572,6 +576,7 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         Entry->CompletedAtSend = Entry->SendCount;
         Entry->CompletedStatus = Irp->IoStatus.Status;
         Walk.Serial = Entry->Serial;
+        Walk.Entry = Entry;
     }
     VfIrpUnlock();
     if (CancelRoutine != NULL)

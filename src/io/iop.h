@@ -128,6 +128,9 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
 /* Frees an IRP the I/O manager owns (after stage 2, associated IRPs),
    without IoFreeIrp's checks. */
 VOID IopFreeIrp(PIRP Irp);
+/* Returns every block of the IRP lookaside lists (cached or still held by
+   a leaked IRP) to the host: IrpSimShutdown, after the leak report. */
+VOID IopShutdownIrpLookaside(VOID);
 /* Unlocks (stage 1) or frees (stage 2) the MDL chain of Irp. */
 VOID IopUnlockMdlChain(PIRP Irp);
 VOID IopFreeMdlChain(PIRP Irp);

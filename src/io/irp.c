@@ -2,12 +2,29 @@
  * irpsim — IRP allocation, initialisation, reuse and freeing
  * (SEMANTICS.md 1.6), and the checks behind the inline stack helpers.
  *
- * IRP memory comes from nonpaged pool with the tag "Irp ", charged to the
- * I/O manager rather than to the driver that asked: a leaked IRP is
- * reported as an IRP (naming the driver from the state table), not a second
- * time as that driver's pool. A freed IRP goes back to pool at once (pool
- * poisons it and keeps it in its quarantine); the state table
- * (src/verifier/irpstate.c) keeps remembering it as freed.
+ * Where IRP memory comes from depends on the verifier, as on Windows:
+ *
+ * - Verifier off: IRPs of 1 location, and of up to IOP_LARGE_IRP_STACK,
+ *   come from two IRP lookaside lists per host thread (Windows keeps them
+ *   per processor) and IoFreeIrp returns them there (AllocationFlags has
+ *   IRP_LOOKASIDE_ALLOCATION). No pool checks, no locks, no atomics. A
+ *   freed block is not handed out again until IOP_IRP_LOOKASIDE_DEPTH
+ *   (= VF_IRP_FREED_RING) more IRPs of its size have been freed on that
+ *   thread: the lists are delay lines (FIFO), so a stale pointer to a
+ *   freed IRP keeps naming a freed IRP in the state table for as long as
+ *   the table remembers it, and a second IoFreeIrp or a completion of it
+ *   is reported - as it was when every IRP came from pool. Leaks are
+ *   reported from the state table (allocation site, driver), which tracks
+ *   lookaside IRPs as it tracks any other.
+ * - Verifier on (Driver Verifier's I/O verification / special pool), and
+ *   IRPs too large for the lists: nonpaged pool with the tag "Irp ", with
+ *   all of pool's checks (guard, fill, poisoning, quarantine).
+ *
+ * Either way the IRP is charged to the I/O manager rather than to the
+ * driver that asked: a leaked IRP is reported as an IRP (naming the driver
+ * from the state table), not a second time as that driver's pool. The
+ * state table (src/verifier/irpstate.c) keeps remembering a freed IRP as
+ * freed.
  *
  * Uses of a freed IRP are reported as bug check 0xCC
  * PAGE_FAULT_IN_FREED_SPECIAL_POOL, what Windows raises with Driver
@@ -18,6 +35,163 @@
 #include "../trace/tracep.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define IOP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IOP_ASAN 1
+#endif
+#endif
+#ifdef IOP_ASAN
+#include <sanitizer/asan_interface.h>
+#define IopPoisonBlock(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define IopUnpoisonBlock(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define IopPoisonBlock(p, n) ((void)(p), (void)(n))
+#define IopUnpoisonBlock(p, n) ((void)(p), (void)(n))
+#endif
+
+/* ---- the IRP lookaside lists (verifier off; see the top) ---- */
+
+/* Windows' two lists: 1 location, and up to 8 (SEMANTICS 1.6.1). */
+#define IOP_LARGE_IRP_STACK 8
+#define IOP_IRP_LOOKASIDE_DEPTH VF_IRP_FREED_RING
+
+/* Precedes every lookaside IRP; links it into IopIrpBlocks so shutdown
+   returns every block (cached or leaked) to the host. */
+typedef struct DECLSPEC_ALIGN(16) _IOP_IRP_BLOCK {
+    LIST_ENTRY Link;
+    ULONG List;
+} IOP_IRP_BLOCK, *PIOP_IRP_BLOCK;
+
+/* One host thread's lists: per size, a ring of freed IRPs, oldest first. */
+typedef struct _IOP_IRP_LOOKASIDE {
+    LIST_ENTRY Link; /* IopIrpLookasides */
+    ULONG Head[2];
+    ULONG Count[2];
+    PIRP Ring[2][IOP_IRP_LOOKASIDE_DEPTH];
+} IOP_IRP_LOOKASIDE, *PIOP_IRP_LOOKASIDE;
+
+/* Guards the two lists below; taken only when a block comes from or goes
+   back to the host, and for a thread's first IRP. */
+static KI_QUICK_LOCK IopIrpBlockLock;
+static LIST_ENTRY IopIrpBlocks = {&IopIrpBlocks, &IopIrpBlocks};
+static LIST_ENTRY IopIrpLookasides = {&IopIrpLookasides, &IopIrpLookasides};
+/* Advanced by shutdown: a thread's pointer from an older machine is stale. */
+static ULONG IopIrpLookasideGeneration;
+static IRPSIM_THREAD_LOCAL PIOP_IRP_LOOKASIDE IopThreadLookaside;
+static IRPSIM_THREAD_LOCAL ULONG IopThreadLookasideGeneration;
+
+static PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
+{
+    PIOP_IRP_LOOKASIDE Lookaside = IopThreadLookaside;
+    ULONG Generation = __atomic_load_n(&IopIrpLookasideGeneration, __ATOMIC_ACQUIRE);
+    if (IRPSIM_LIKELY(Lookaside != NULL && IopThreadLookasideGeneration == Generation))
+        return Lookaside;
+    Lookaside = (PIOP_IRP_LOOKASIDE)calloc(1, sizeof(*Lookaside));
+    if (Lookaside == NULL)
+        return NULL;
+    KiAcquireQuickLock(&IopIrpBlockLock);
+    InsertTailList(&IopIrpLookasides, &Lookaside->Link);
+    IopThreadLookasideGeneration = IopIrpLookasideGeneration;
+    KiReleaseQuickLock(&IopIrpBlockLock);
+    IopThreadLookaside = Lookaside;
+    return Lookaside;
+}
+
+static SIZE_T IopLookasideBytes(ULONG List)
+{
+    return IoSizeOfIrp(List == 0 ? 1 : IOP_LARGE_IRP_STACK);
+}
+
+static VOID IopReleaseIrpBlock(PIRP Irp, ULONG List)
+{
+    PIOP_IRP_BLOCK Block = (PIOP_IRP_BLOCK)Irp - 1;
+    IopUnpoisonBlock(Irp, IopLookasideBytes(List));
+    KiAcquireQuickLock(&IopIrpBlockLock);
+    RemoveEntryList(&Block->Link);
+    KiReleaseQuickLock(&IopIrpBlockLock);
+    free(Block);
+}
+
+/* An IRP-sized block from the calling thread's list (List 0: 1 location,
+   1: up to IOP_LARGE_IRP_STACK), or a new one; NULL if the host is out of
+   memory. */
+static PIRP IopAllocateFromLookaside(ULONG List)
+{
+    PIOP_IRP_LOOKASIDE Lookaside = IopCurrentLookaside();
+    PIOP_IRP_BLOCK Block;
+    PIRP Irp;
+
+    if (Lookaside != NULL && Lookaside->Count[List] == IOP_IRP_LOOKASIDE_DEPTH) {
+        /* Full: the oldest has waited IOP_IRP_LOOKASIDE_DEPTH frees. */
+        Irp = Lookaside->Ring[List][Lookaside->Head[List]];
+        Lookaside->Head[List] = (Lookaside->Head[List] + 1) % IOP_IRP_LOOKASIDE_DEPTH;
+        Lookaside->Count[List]--;
+        IopUnpoisonBlock(Irp, IopLookasideBytes(List));
+        return Irp;
+    }
+    Block = (PIOP_IRP_BLOCK)malloc(sizeof(IOP_IRP_BLOCK) + IopLookasideBytes(List));
+    if (Block == NULL)
+        return NULL;
+    Block->List = List;
+    KiAcquireQuickLock(&IopIrpBlockLock);
+    InsertTailList(&IopIrpBlocks, &Block->Link);
+    KiReleaseQuickLock(&IopIrpBlockLock);
+    return (PIRP)(Block + 1);
+}
+
+static VOID IopFreeToLookaside(PIRP Irp, ULONG List)
+{
+    PIOP_IRP_LOOKASIDE Lookaside = IopCurrentLookaside();
+    PIRP Evicted = NULL;
+
+    if (Lookaside == NULL) {
+        IopReleaseIrpBlock(Irp, List);
+        return;
+    }
+    if (Lookaside->Count[List] == IOP_IRP_LOOKASIDE_DEPTH) {
+        /* This thread frees more than it allocates: the oldest goes back to the host. */
+        Evicted = Lookaside->Ring[List][Lookaside->Head[List]];
+        Lookaside->Head[List] = (Lookaside->Head[List] + 1) % IOP_IRP_LOOKASIDE_DEPTH;
+        Lookaside->Count[List]--;
+    }
+    Lookaside->Ring[List][(Lookaside->Head[List] + Lookaside->Count[List]) % IOP_IRP_LOOKASIDE_DEPTH] = Irp;
+    Lookaside->Count[List]++;
+    IopPoisonBlock(Irp, IopLookasideBytes(List));
+    if (Evicted != NULL)
+        IopReleaseIrpBlock(Evicted, List);
+}
+
+VOID IopShutdownIrpLookaside(VOID)
+{
+    LIST_ENTRY Blocks, Lookasides;
+
+    KiAcquireQuickLock(&IopIrpBlockLock);
+    __atomic_store_n(&IopIrpLookasideGeneration, IopIrpLookasideGeneration + 1, __ATOMIC_RELEASE);
+    Blocks = IopIrpBlocks;
+    Lookasides = IopIrpLookasides;
+    InitializeListHead(&IopIrpBlocks);
+    InitializeListHead(&IopIrpLookasides);
+    KiReleaseQuickLock(&IopIrpBlockLock);
+    if (Blocks.Flink != &IopIrpBlocks) {
+        Blocks.Flink->Blink = &Blocks;
+        Blocks.Blink->Flink = &Blocks;
+        while (!IsListEmpty(&Blocks)) {
+            PIOP_IRP_BLOCK Block = CONTAINING_RECORD(RemoveHeadList(&Blocks), IOP_IRP_BLOCK, Link);
+            IopUnpoisonBlock(Block + 1, IopLookasideBytes(Block->List));
+            free(Block);
+        }
+    }
+    if (Lookasides.Flink != &IopIrpLookasides) {
+        Lookasides.Flink->Blink = &Lookasides;
+        Lookasides.Blink->Flink = &Lookasides;
+        while (!IsListEmpty(&Lookasides))
+            free(CONTAINING_RECORD(RemoveHeadList(&Lookasides), IOP_IRP_LOOKASIDE, Link));
+    }
+}
 
 static VOID IopInitializeIrpFields(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 {
@@ -60,10 +234,10 @@ static VOID IopCheckFreedForUse(PIRP Irp, PCSTR Routine, PVOID Caller, BOOLEAN W
 
 PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
 {
-    PKTHREAD Thread = KiGetCurrentThread();
-    PDRIVER_OBJECT Saved;
     USHORT Size;
     PIRP Irp;
+    /* Lookaside list 0 or 1, or pool (see the top). */
+    ULONG List = StackSize <= 1 ? 0 : StackSize <= IOP_LARGE_IRP_STACK ? 1 : 2;
 
     if (StackSize < 0)
         return NULL;
@@ -72,17 +246,35 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
        for (IoAllocateIrp, IoMakeAssociatedIrp, IoBuild*Request). */
     if (VfInjectFailure(VfAllocateIrp, IRPSIM_IRP_POOL_TAG, Size, VfIrpOriginName(Origin)))
         return NULL;
-    /* Charged to the I/O manager, not to the driver that asked (see top). */
-    Saved = KiEnterDriver(Thread, NULL);
-    Irp = (PIRP)ExAllocatePoolWithTag(NonPagedPool, Size, IRPSIM_IRP_POOL_TAG);
-    KiLeaveDriver(Thread, Saved);
-    if (Irp == NULL)
-        return NULL;
-    IopInitializeIrpFields(Irp, Size, StackSize);
-    Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE;
+    if (List < 2 && !IopVerifierEnabled()) {
+        Irp = IopAllocateFromLookaside(List);
+        if (Irp == NULL)
+            return NULL;
+        IopInitializeIrpFields(Irp, Size, StackSize);
+        Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE | IRP_LOOKASIDE_ALLOCATION;
+    } else {
+        /* Charged to the I/O manager, not to the driver that asked (see top). */
+        PKTHREAD Thread = KiGetCurrentThread();
+        PDRIVER_OBJECT Saved = KiEnterDriver(Thread, NULL);
+        Irp = (PIRP)ExAllocatePoolWithTag(NonPagedPool, Size, IRPSIM_IRP_POOL_TAG);
+        KiLeaveDriver(Thread, Saved);
+        if (Irp == NULL)
+            return NULL;
+        IopInitializeIrpFields(Irp, Size, StackSize);
+        Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE;
+        List = 0xFF;
+    }
     if (ChargeQuota)
         Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
-    VfIrpTrack(Irp, Origin, TRUE, Site);
+    if (!VfIrpTrackMemory(Irp, Origin, List == 0xFF ? VF_IRP_MEMORY_POOL : (UCHAR)(VF_IRP_MEMORY_LOOKASIDE + List), Site)) {
+        /* Out of host memory for the state table: an IRP nobody could
+           account for is not handed out. */
+        if (List != 0xFF)
+            IopFreeToLookaside(Irp, List);
+        else
+            ExFreePoolWithTag(Irp, IRPSIM_IRP_POOL_TAG);
+        return NULL;
+    }
     TRACE_EVENT(IrpSimTraceIrpAllocated, Irp, StackSize, Origin, 0);
     return Irp;
 }
@@ -160,18 +352,21 @@ static BOOLEAN IopIrpOnThreadList(PIRP Irp)
     return OnList;
 }
 
-/* Forgets the IRP's memory: ours goes back with our tag; driver memory
+/* Forgets the IRP's memory: ours goes back to its lookaside list or to pool with our tag; driver memory
    (IoInitializeIrp) goes back to the driver's pool, as Windows does.
    Entry is Irp's entry, locked with VfIrpLockEntry (NULL: untracked); the
    lock is dropped here. */
 static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
 {
     BOOLEAN Ours = Entry != NULL && Entry->OwnsMemory;
+    UCHAR Memory = Ours ? Entry->Memory : 0;
     if (Entry != NULL)
         VfIrpMarkFreed(Entry, Site);
     VfIrpUnlock();
     TRACE_EVENT(IrpSimTraceIrpFreed, Irp, 0, 0, 0);
-    if (Ours)
+    if (Ours && Memory != VF_IRP_MEMORY_POOL)
+        IopFreeToLookaside(Irp, Memory - VF_IRP_MEMORY_LOOKASIDE);
+    else if (Ours)
         ExFreePoolWithTag(Irp, IRPSIM_IRP_POOL_TAG);
     else
         ExFreePool(Irp);

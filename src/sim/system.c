@@ -3,6 +3,7 @@
  */
 #include "simp.h"
 #include "../ke/ki.h"
+#include "../io/iop.h"
 #include "../ob/obp.h"
 #include "../trace/tracep.h"
 #include "../verifier/vf.h"
@@ -226,6 +227,7 @@ VOID IrpSimShutdown(VOID)
     KiShutdownSystem();
     ObpShutdownSystem();
     MiShutdownSystem();
+    IopShutdownIrpLookaside();
     ExpShutdownPool();
     TraceShutdown();
 }

@@ -251,8 +251,10 @@ VOID VfIrpShutdown(VOID)
 /* Starts a new life for Irp's entry: Origin is NULL to keep the origin
    (and ownership) of an IRP the I/O manager allocated and has not freed,
    which IoInitializeIrp may reinitialise. Returns the origin recorded. */
-static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOOLEAN OwnsMemory, PVOID Site)
+static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCHAR Memory, PVOID Site,
+                                  BOOLEAN *Tracked)
 {
+    BOOLEAN OwnsMemory = Memory != 0;
     PDRIVER_OBJECT Driver = KiCurrentDriver();
     ULONG64 Hash = VfpHash(Irp);
     PVFP_STRIPE Stripe = VfpLockStripe(Hash);
@@ -266,15 +268,18 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
     } else if (Entry != NULL && VfIrpIoManagerMemory(Entry)) {
         Recorded = Entry->Origin;
         OwnsMemory = TRUE;
+        Memory = Entry->Memory;
     } else {
         Recorded = IrpSimIrpOriginDriverInitialized;
         OwnsMemory = FALSE;
+        Memory = 0;
     }
     if (Entry == NULL) {
         Entry = VfpInsertLocked(Stripe, Irp, Hash);
         if (Entry == NULL) {
             /* Out of host memory: the IRP simply goes untracked. */
             KiReleaseQuickLock(&Stripe->Lock);
+            *Tracked = FALSE;
             return Recorded;
         }
     } else if (Entry->State == VfIrpFreed) {
@@ -295,23 +300,34 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
     VfIrpStoreState(Entry, VfIrpAllocated);
     Entry->Origin = Recorded;
     Entry->OwnsMemory = OwnsMemory;
+    Entry->Memory = Memory;
     Entry->StackCount = Irp->StackCount;
     Entry->Location = Irp->CurrentLocation;
     Entry->Size = Irp->Size;
     Entry->Driver = Driver;
     Entry->AllocationSite = Site;
     KiReleaseQuickLock(&Stripe->Lock);
+    *Tracked = TRUE;
     return Recorded;
 }
 
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site)
 {
-    (void)VfpTrack(Irp, &Origin, OwnsMemory, Site);
+    BOOLEAN Tracked;
+    (void)VfpTrack(Irp, &Origin, OwnsMemory ? VF_IRP_MEMORY_POOL : 0, Site, &Tracked);
+}
+
+BOOLEAN VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, UCHAR Memory, PVOID Site)
+{
+    BOOLEAN Tracked;
+    (void)VfpTrack(Irp, &Origin, Memory, Site, &Tracked);
+    return Tracked;
 }
 
 IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site)
 {
-    return VfpTrack(Irp, NULL, FALSE, Site);
+    BOOLEAN Tracked;
+    return VfpTrack(Irp, NULL, 0, Site, &Tracked);
 }
 
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)
