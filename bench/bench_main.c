@@ -603,6 +603,11 @@ int main(int argc, char **argv)
         BenchWin32();
         return Report(JsonPath, Check);
     }
+    if (getenv("IRPSIM_BENCH_ONLY_TIMERS") != NULL) {
+        /* Section 5 alone (for profiling the timer heap). */
+        BenchTimers();
+        return Report(JsonPath, Check);
+    }
     if (getenv("IRPSIM_BENCH_ONLY_ROUNDTRIP") != NULL) {
         /* For profiling one hot path alone: "1" (verifier off), "on",
            "trace" or "recycled". */

@@ -58,6 +58,11 @@ ULONG ExpCountQueuedWorkItems(PDRIVER_OBJECT Driver);
 /* I/O work items of Driver (NULL = any) whose routine a worker is running. */
 ULONG ExpCountRunningIoWorkItems(PDRIVER_OBJECT Driver);
 
+/* Waits (PASSIVE_LEVEL) until no worker runs an I/O work item of Driver
+   that can still make progress: each such routine has returned or is
+   blocked in a wait. */
+VOID ExpSettleRunningIoWorkItems(PDRIVER_OBJECT Driver);
+
 /* ---- I/O work items (io/workitem.c) ---- */
 
 VOID IopInitializeWorkItems(VOID);

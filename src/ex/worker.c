@@ -267,6 +267,23 @@ ULONG ExpCountRunningIoWorkItems(PDRIVER_OBJECT Driver)
     return Count;
 }
 
+VOID ExpSettleRunningIoWorkItems(PDRIVER_OBJECT Driver)
+{
+    for (;;) {
+        BOOLEAN Progressing = FALSE;
+        KIRQL OldIrql = ExpLockWorkQueue();
+        for (ULONG i = 0; i < ExpWorkerCount && !Progressing; i++) {
+            PEXP_WORKER Worker = &ExpWorkers[i];
+            Progressing = Worker->Running && Worker->RunningIoItem && Worker->RunningDriver == Driver &&
+                          KiThreadCanProgress(KiThreadFromEThread(Worker->Thread));
+        }
+        ExpUnlockWorkQueue(OldIrql);
+        if (!Progressing)
+            return;
+        KiSchedSpin();
+    }
+}
+
 /* Stops the workers started so far: they drain the queue, then exit. */
 static VOID ExpStopWorkers(VOID)
 {

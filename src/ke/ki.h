@@ -317,6 +317,9 @@ VOID KiSchedDpcActivityLocked(LONG Delta);
 BOOLEAN KiSchedIsIdleLocked(LONG RunnableAllowed);
 /* TRUE while a DPC is queued or running on any processor. */
 BOOLEAN KiSchedDpcPendingLocked(VOID);
+/* FALSE while Thread is blocked in an irpsim wait or has terminated: it
+   will not move on by itself (takes the dispatcher lock). */
+BOOLEAN KiThreadCanProgress(PKTHREAD Thread);
 /* Waits (no lock held) until no thread but Self is runnable and no DPC is
    queued or running. */
 VOID KiSchedWaitForIdle(PKTHREAD Self);

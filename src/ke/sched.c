@@ -207,6 +207,15 @@ BOOLEAN KiSchedDpcPendingLocked(VOID)
     return KipDpcActivity != 0;
 }
 
+BOOLEAN KiThreadCanProgress(PKTHREAD Thread)
+{
+    BOOLEAN Progress;
+    KiAcquireDispatcherLock();
+    Progress = !Thread->Waiting && Thread->Header.SignalState == 0;
+    KiReleaseDispatcherLock();
+    return Progress;
+}
+
 VOID KiSchedWaitForIdle(PKTHREAD Self)
 {
     KiAcquireDispatcherLock();

@@ -32,8 +32,21 @@
 
 #include <stdlib.h>
 
-/* Dispatcher lock. Slot i (0-based) holds the timer whose index is i + 1. */
-static PKTIMER *KipTimerHeap;
+/* The heap is 4-ary (children of slot i: 4i + 1 .. 4i + 4): half the depth
+   of a binary heap, and a slot's four children sit side by side. Each slot
+   carries its timer's key (due time, order of arming) next to the pointer,
+   so sifting compares without reading the timers; only a timer that moves
+   has its IrpSimHeapIndex written. Dispatcher lock. Slot i (0-based) holds
+   the timer whose index is i + 1. */
+typedef struct _KIP_TIMER_SLOT {
+    ULONGLONG Due;
+    ULONGLONG Sequence;
+    PKTIMER Timer;
+} KIP_TIMER_SLOT;
+
+#define KIP_HEAP_ARITY 4
+
+static KIP_TIMER_SLOT *KipTimerHeap;
 static ULONG_PTR KipTimerCount;
 static ULONG_PTR KipTimerCapacity;
 static ULONGLONG KipTimerSequence;
@@ -42,61 +55,68 @@ static const CHAR KipTimerRule[] =
     "A KTIMER was used that was never initialised with KeInitializeTimer or KeInitializeTimerEx (or the memory "
     "is not a KTIMER: freed, copied by value, or another kind of object).";
 
-static BOOLEAN KipTimerEarlier(PKTIMER A, PKTIMER B)
+static inline BOOLEAN KipSlotEarlier(const KIP_TIMER_SLOT *A, const KIP_TIMER_SLOT *B)
 {
-    if (A->DueTime.QuadPart != B->DueTime.QuadPart)
-        return A->DueTime.QuadPart < B->DueTime.QuadPart;
-    return A->IrpSimSequence < B->IrpSimSequence;
+    return A->Due < B->Due || (A->Due == B->Due && A->Sequence < B->Sequence);
 }
 
-static VOID KipHeapPlace(ULONG_PTR Slot, PKTIMER Timer)
+static inline VOID KipHeapPlace(ULONG_PTR Slot, const KIP_TIMER_SLOT *Entry)
 {
-    KipTimerHeap[Slot] = Timer;
-    Timer->IrpSimHeapIndex = Slot + 1;
+    KipTimerHeap[Slot] = *Entry;
+    Entry->Timer->IrpSimHeapIndex = Slot + 1;
 }
 
-static VOID KipHeapSiftUp(ULONG_PTR Slot)
+/* Moves Entry up from Slot (a hole) while it is earlier than its parent,
+   never above Floor; places it. */
+static VOID KipHeapSiftUp(ULONG_PTR Slot, ULONG_PTR Floor, const KIP_TIMER_SLOT *Entry)
 {
-    PKTIMER Timer = KipTimerHeap[Slot];
-    while (Slot > 0) {
-        ULONG_PTR Parent = (Slot - 1) / 2;
-        if (!KipTimerEarlier(Timer, KipTimerHeap[Parent]))
+    while (Slot > Floor) {
+        ULONG_PTR Parent = (Slot - 1) / KIP_HEAP_ARITY;
+        if (!KipSlotEarlier(Entry, &KipTimerHeap[Parent]))
             break;
-        KipHeapPlace(Slot, KipTimerHeap[Parent]);
+        KipHeapPlace(Slot, &KipTimerHeap[Parent]);
         Slot = Parent;
     }
-    KipHeapPlace(Slot, Timer);
+    KipHeapPlace(Slot, Entry);
 }
 
-static VOID KipHeapSiftDown(ULONG_PTR Slot)
+/* Fills the hole at Slot with Entry, which is no earlier than Slot's
+   parent. Bottom-up: the hole first sinks along the earliest children to a
+   leaf (one comparison per child, none against Entry), then Entry rises from
+   there — it was taken from the heap's end, so it rarely rises far. */
+static VOID KipHeapSiftDown(ULONG_PTR Slot, const KIP_TIMER_SLOT *Entry)
 {
-    PKTIMER Timer = KipTimerHeap[Slot];
+    ULONG_PTR Hole = Slot;
     for (;;) {
-        ULONG_PTR Child = Slot * 2 + 1;
-        if (Child >= KipTimerCount)
+        ULONG_PTR First = Hole * KIP_HEAP_ARITY + 1;
+        ULONG_PTR Last;
+        ULONG_PTR Best;
+        if (First >= KipTimerCount)
             break;
-        if (Child + 1 < KipTimerCount && KipTimerEarlier(KipTimerHeap[Child + 1], KipTimerHeap[Child]))
-            Child++;
-        if (!KipTimerEarlier(KipTimerHeap[Child], Timer))
-            break;
-        KipHeapPlace(Slot, KipTimerHeap[Child]);
-        Slot = Child;
+        Last = First + KIP_HEAP_ARITY <= KipTimerCount ? First + KIP_HEAP_ARITY : KipTimerCount;
+        Best = First;
+        for (ULONG_PTR Child = First + 1; Child < Last; Child++) {
+            if (KipSlotEarlier(&KipTimerHeap[Child], &KipTimerHeap[Best]))
+                Best = Child;
+        }
+        KipHeapPlace(Hole, &KipTimerHeap[Best]);
+        Hole = Best;
     }
-    KipHeapPlace(Slot, Timer);
+    KipHeapSiftUp(Hole, Slot, Entry);
 }
 
 static BOOLEAN KipTimerInsertedLocked(PKTIMER Timer)
 {
     ULONG_PTR Index = Timer->IrpSimHeapIndex;
-    return Index != 0 && Index <= KipTimerCount && KipTimerHeap[Index - 1] == Timer;
+    return Index != 0 && Index <= KipTimerCount && KipTimerHeap[Index - 1].Timer == Timer;
 }
 
 VOID KiInsertTimerLocked(PKTIMER Timer)
 {
-    BOOLEAN NewHead;
+    KIP_TIMER_SLOT Entry;
     if (KipTimerCount == KipTimerCapacity) {
         ULONG_PTR NewCapacity = KipTimerCapacity ? KipTimerCapacity * 2 : 256;
-        PKTIMER *Grown = (PKTIMER *)realloc(KipTimerHeap, NewCapacity * sizeof(*Grown));
+        KIP_TIMER_SLOT *Grown = (KIP_TIMER_SLOT *)realloc(KipTimerHeap, NewCapacity * sizeof(*Grown));
         if (Grown == NULL) {
             KiReleaseDispatcherLock();
             fprintf(stderr, "irpsim: out of host memory for the timer heap\n");
@@ -106,29 +126,33 @@ VOID KiInsertTimerLocked(PKTIMER Timer)
         KipTimerCapacity = NewCapacity;
     }
     Timer->IrpSimSequence = ++KipTimerSequence;
-    KipTimerHeap[KipTimerCount] = Timer;
-    KipHeapSiftUp(KipTimerCount++);
-    NewHead = KipTimerHeap[0] == Timer;
-    if (NewHead)
+    Entry.Due = (ULONGLONG)Timer->DueTime.QuadPart;
+    Entry.Sequence = Timer->IrpSimSequence;
+    Entry.Timer = Timer;
+    KipHeapSiftUp(KipTimerCount++, 0, &Entry);
+    if (KipTimerHeap[0].Timer == Timer)
         KiClockNotifyLocked();
+}
+
+/* Takes slot Slot's timer out of the heap. */
+static VOID KipHeapRemoveSlot(ULONG_PTR Slot)
+{
+    KIP_TIMER_SLOT Last;
+    KipTimerHeap[Slot].Timer->IrpSimHeapIndex = 0;
+    Last = KipTimerHeap[--KipTimerCount];
+    if (Slot == KipTimerCount)
+        return;
+    if (Slot > 0 && KipSlotEarlier(&Last, &KipTimerHeap[(Slot - 1) / KIP_HEAP_ARITY]))
+        KipHeapSiftUp(Slot, 0, &Last);
+    else
+        KipHeapSiftDown(Slot, &Last);
 }
 
 BOOLEAN KiRemoveTimerLocked(PKTIMER Timer)
 {
-    ULONG_PTR Slot;
-    PKTIMER Last;
     if (!KipTimerInsertedLocked(Timer))
         return FALSE;
-    Slot = Timer->IrpSimHeapIndex - 1;
-    Timer->IrpSimHeapIndex = 0;
-    Last = KipTimerHeap[--KipTimerCount];
-    if (Slot != KipTimerCount) {
-        KipHeapPlace(Slot, Last);
-        if (Slot > 0 && KipTimerEarlier(Last, KipTimerHeap[(Slot - 1) / 2]))
-            KipHeapSiftUp(Slot);
-        else
-            KipHeapSiftDown(Slot);
-    }
+    KipHeapRemoveSlot(Timer->IrpSimHeapIndex - 1);
     return TRUE;
 }
 
@@ -136,7 +160,7 @@ BOOLEAN KiNextTimerDueLocked(PULONGLONG DueTime)
 {
     if (KipTimerCount == 0)
         return FALSE;
-    *DueTime = KipTimerHeap[0]->DueTime.QuadPart;
+    *DueTime = KipTimerHeap[0].Due;
     return TRUE;
 }
 
@@ -210,11 +234,11 @@ static BOOLEAN KipDeferWaitTimeoutLocked(PKTIMER Timer)
 
 VOID KiExpireTimersLocked(ULONGLONG Now)
 {
-    while (KipTimerCount != 0 && (ULONGLONG)KipTimerHeap[0]->DueTime.QuadPart <= Now) {
-        PKTIMER Timer = KipTimerHeap[0];
+    while (KipTimerCount != 0 && KipTimerHeap[0].Due <= Now) {
+        PKTIMER Timer = KipTimerHeap[0].Timer;
         if (KipDeferWaitTimeoutLocked(Timer))
             break;
-        (void)KiRemoveTimerLocked(Timer);
+        KipHeapRemoveSlot(0);
         KipExpireTimerLocked(Timer, Now);
         /* A one-shot timer is no longer set (the verifier's index). */
         if (Timer->Header.Type != KI_WAIT_TIMER_TYPE && !KipTimerInsertedLocked(Timer))

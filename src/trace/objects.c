@@ -126,14 +126,30 @@ VOID TraceCapture(PIRPSIM_TRACE_EVENT Event, TRACE_CAPTURE *Capture)
     if (!TracepIsLiveDevice(Device))
         return;
     Capture->HaveDevice = TRUE;
+    Capture->HaveNames = FALSE;
     Capture->Device = Device;
+    /* The names are read only when the trace does not know the device yet
+       (TraceCaptureNames): most events name a device seen before. */
+}
+
+VOID TraceCaptureNames(TRACE_CAPTURE *Capture)
+{
+    PDEVICE_OBJECT Device = (PDEVICE_OBJECT)Capture->Device;
+    PCWSTR Name = ObpGetObjectName(Device);
     Capture->DeviceName[0] = 0;
-    {
-        PCWSTR Name = ObpGetObjectName(Device);
-        if (Name != NULL)
-            TraceNarrow(Name, wcslen(Name), Capture->DeviceName, sizeof(Capture->DeviceName));
-    }
+    if (Name != NULL)
+        TraceNarrow(Name, wcslen(Name), Capture->DeviceName, sizeof(Capture->DeviceName));
     TracepDriverName(Device->DriverObject, Capture->DriverName, sizeof(Capture->DriverName));
+    Capture->HaveNames = TRUE;
+}
+
+BOOLEAN TraceCaptureNeedsNamesLocked(const IRPSIM_TRACE_EVENT *Event, const TRACE_CAPTURE *Capture)
+{
+    ULONG Index;
+    if (!Capture->HaveDevice || Capture->HaveNames)
+        return FALSE;
+    return Event->Kind == IrpSimTraceDeviceCreated ||
+           !TraceMapFind(&TracepObjects.Current[TraceClassDevice], (ULONG_PTR)Capture->Device, &Index);
 }
 
 /* ---- the tables (TraceLock held) ---- */

@@ -26,6 +26,8 @@ static ULONGLONG TracepSequence;
 
 /* Store limit: past it the oldest half is dropped. */
 #define TRACEP_MAX_EVENTS (4u * 1024u * 1024u)
+/* Largest store kept from one session to the next. */
+#define TRACEP_KEEP_EVENTS (64u * 1024u)
 
 ULONG TraceSinksLocked(VOID)
 {
@@ -90,10 +92,18 @@ VOID TraceRecord(IRPSIM_TRACE_KIND Kind, PVOID Object, ULONG_PTR A1, ULONG_PTR A
     TraceCapture(&Event, &Capture);
 
     PalMutexLock(&TraceLock);
-    Sinks = TraceSinksLocked();
-    if (!TraceSessionOpen || Sinks == 0) {
+    for (;;) {
+        Sinks = TraceSinksLocked();
+        if (!TraceSessionOpen || Sinks == 0) {
+            PalMutexUnlock(&TraceLock);
+            return;
+        }
+        if (!TraceCaptureNeedsNamesLocked(&Event, &Capture))
+            break;
+        /* A device the trace has not met: read its names without the lock. */
         PalMutexUnlock(&TraceLock);
-        return;
+        TraceCaptureNames(&Capture);
+        PalMutexLock(&TraceLock);
     }
     Event.Sequence = TracepSequence++;
     TraceNameEventLocked(&Event, &Capture);
@@ -122,8 +132,15 @@ VOID TraceOpenStoreLocked(VOID)
 VOID TraceCloseStoreLocked(VOID)
 {
     IRPSIM_ATOMIC_STORE_RELEASE(&TraceSessionOpen, 0);
-    free(TraceStore.Events);
-    memset(&TraceStore, 0, sizeof(TraceStore));
+    /* A store of ordinary size is kept for the next session, whose events
+       then land in memory already touched (no page faults). */
+    if (TraceStore.Capacity > TRACEP_KEEP_EVENTS) {
+        free(TraceStore.Events);
+        TraceStore.Events = NULL;
+        TraceStore.Capacity = 0;
+    }
+    TraceStore.Count = 0;
+    TraceStore.Base = 0;
     TraceForgetObjectsLocked();
 }
 

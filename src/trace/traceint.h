@@ -111,12 +111,18 @@ typedef struct _TRACE_THREAD {
 typedef struct _TRACE_CAPTURE {
     TRACE_CLASS WaitClass; /* WaitBegin: what its dispatcher header says the object is */
     BOOLEAN HaveDevice;
+    BOOLEAN HaveNames; /* DeviceName and DriverName read (TraceCaptureNames) */
     PVOID Device;
     CHAR DeviceName[64];
     CHAR DriverName[48];
 } TRACE_CAPTURE;
 
 VOID TraceCapture(PIRPSIM_TRACE_EVENT Event, TRACE_CAPTURE *Capture);
+/* Reads the captured device's names (no lock held; the device is alive,
+   as at TraceCapture). Needed only for a device the trace does not know
+   yet, or a new identity: TraceCaptureNeedsNamesLocked says. */
+VOID TraceCaptureNames(TRACE_CAPTURE *Capture);
+BOOLEAN TraceCaptureNeedsNamesLocked(const IRPSIM_TRACE_EVENT *Event, const TRACE_CAPTURE *Capture);
 /* Gives the event its ObjectNumber / ObjectName and learns the devices and
    threads it names. */
 VOID TraceNameEventLocked(PIRPSIM_TRACE_EVENT Event, const TRACE_CAPTURE *Capture);

@@ -140,6 +140,11 @@ static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
                   "end (PsTerminateSystemThread) and wait on the thread object in DriverUnload\n",
                   (unsigned long)Count);
     }
+    /* An I/O work item holds a reference until its routine returns, so a
+       correct driver that waited for the routine's last signal may see it
+       still running for a moment: let running routines return or block
+       before counting (Windows keeps the image until they are done). */
+    ExpSettleRunningIoWorkItems(Driver);
     F->IoWorkItems = IopCountQueuedWorkItems(Driver);
 
     /* IRPs the driver holds, and IRPs it made that are still travelling:

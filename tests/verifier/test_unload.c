@@ -51,12 +51,18 @@ static void Load(ULONG Start, BOOLEAN Cleans)
     assert_int_equal(IrpSimLoadDriver(L"\\Driver\\Unload", UnloadDriverEntry, &Driver), STATUS_SUCCESS);
 }
 
-/* The correct driver undoes everything: no report at all. */
+/* The correct driver undoes everything: no report at all. Its I/O work
+   item signals its last event just before returning; the reference the
+   I/O manager holds until the routine returns is what makes that safe on
+   Windows, and irpsim lets the routine return before it looks. (An
+   executive work item has no such reference: the few instructions after
+   its last signal would run in unloaded code, so a correct driver does
+   not use one where it must wait for it at unload; it is left out here.) */
 static void test_clean_unload(void **State)
 {
     PIRP Irp;
     (void)State;
-    Load(UNLOAD_ALL, TRUE);
+    Load(UNLOAD_ALL & ~UNLOAD_EXWORK, TRUE);
     Irp = VfTestBuildIrp(UnloadDevice, IRP_MJ_READ, 0);
     assert_int_equal(IoCallDriver(UnloadDevice, Irp), STATUS_PENDING);
     assert_int_equal(IrpSimUnloadDriver(Driver), STATUS_SUCCESS);
