@@ -71,7 +71,7 @@ static VOID ExpCheckFastMutex(PFAST_MUTEX FastMutex)
 
 static VOID ExpCheckNotRecursive(PFAST_MUTEX FastMutex, PKTHREAD Thread)
 {
-    if (__atomic_load_n(&FastMutex->Owner, __ATOMIC_ACQUIRE) != Thread)
+    if (PAL_ATOMIC_LOAD(&FastMutex->Owner, PAL_ORDER_ACQUIRE) != Thread)
         return;
     VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, EXP_VF_SELF_DEADLOCK, (ULONG_PTR)FastMutex, 0, 0, NULL,
                "A thread tried to acquire a fast mutex (or guarded mutex) that it already owns. Fast and "
@@ -82,7 +82,7 @@ static VOID ExpCheckNotRecursive(PFAST_MUTEX FastMutex, PKTHREAD Thread)
 
 static VOID ExpCheckOwner(PFAST_MUTEX FastMutex, PKTHREAD Thread, ULONG Kind)
 {
-    PKTHREAD Owner = __atomic_load_n(&FastMutex->Owner, __ATOMIC_ACQUIRE);
+    PKTHREAD Owner = PAL_ATOMIC_LOAD(&FastMutex->Owner, PAL_ORDER_ACQUIRE);
     if (Owner == NULL)
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, EXP_VF_NOT_ACQUIRED, (ULONG_PTR)FastMutex, 0, 0, NULL,
                    "A fast mutex (or guarded mutex) was released while nobody owned it: it was released twice, "
@@ -111,23 +111,23 @@ static VOID ExpCheckOwner(PFAST_MUTEX FastMutex, PKTHREAD Thread, ULONG Kind)
 static VOID ExpAcquireFastMutexCommon(PFAST_MUTEX FastMutex, PKTHREAD Thread)
 {
     if (InterlockedDecrement(&FastMutex->Count) != 0) {
-        __atomic_add_fetch(&FastMutex->Contention, 1, __ATOMIC_RELAXED);
+        PAL_ATOMIC_ADD_FETCH(&FastMutex->Contention, 1, PAL_ORDER_RELAXED);
         (void)KeWaitForSingleObject(&FastMutex->Event, WrExecutive, KernelMode, FALSE, NULL);
     }
-    __atomic_store_n(&FastMutex->Owner, Thread, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&FastMutex->Owner, Thread, PAL_ORDER_RELEASE);
 }
 
 static BOOLEAN ExpTryToAcquireFastMutexCommon(PFAST_MUTEX FastMutex, PKTHREAD Thread)
 {
     if (InterlockedCompareExchange(&FastMutex->Count, 0, 1) != 1)
         return FALSE;
-    __atomic_store_n(&FastMutex->Owner, Thread, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&FastMutex->Owner, Thread, PAL_ORDER_RELEASE);
     return TRUE;
 }
 
 static VOID ExpReleaseFastMutexCommon(PFAST_MUTEX FastMutex)
 {
-    __atomic_store_n(&FastMutex->Owner, NULL, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&FastMutex->Owner, NULL, PAL_ORDER_RELEASE);
     if (InterlockedIncrement(&FastMutex->Count) <= 0)
         (void)KeSetEvent(&FastMutex->Event, 0, FALSE);
 }

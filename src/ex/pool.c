@@ -390,7 +390,7 @@ BOOLEAN ExpIsActiveObject(PVOID Object, EXP_ACTIVE_KIND Kind)
 
 /* ---- the public spellings ---- */
 
-#define EXP_CALLER() __builtin_return_address(0)
+#define EXP_CALLER() PAL_RETURN_ADDRESS()
 
 PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 {

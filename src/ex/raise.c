@@ -7,6 +7,7 @@
  * ke/except.c.
  */
 #include "../ke/except.h"
+#include "../platform/pal_compiler.h"
 
 static DECLSPEC_NORETURN VOID ExpRaise(NTSTATUS Status, PVOID Address)
 {
@@ -22,20 +23,20 @@ static DECLSPEC_NORETURN VOID ExpRaise(NTSTATUS Status, PVOID Address)
 
 VOID NTAPI ExRaiseStatus(NTSTATUS Status)
 {
-    ExpRaise(Status, __builtin_return_address(0));
+    ExpRaise(Status, PAL_RETURN_ADDRESS());
 }
 
 VOID NTAPI ExRaiseAccessViolation(VOID)
 {
-    ExpRaise(STATUS_ACCESS_VIOLATION, __builtin_return_address(0));
+    ExpRaise(STATUS_ACCESS_VIOLATION, PAL_RETURN_ADDRESS());
 }
 
 VOID NTAPI ExRaiseDatatypeMisalignment(VOID)
 {
-    ExpRaise(STATUS_DATATYPE_MISALIGNMENT, __builtin_return_address(0));
+    ExpRaise(STATUS_DATATYPE_MISALIGNMENT, PAL_RETURN_ADDRESS());
 }
 
 VOID NTAPI RtlRaiseStatus(NTSTATUS Status)
 {
-    ExpRaise(Status, __builtin_return_address(0));
+    ExpRaise(Status, PAL_RETURN_ADDRESS());
 }

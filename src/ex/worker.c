@@ -67,7 +67,7 @@ static VOID ExpUnlockWorkQueue(KIRQL OldIrql)
 
 VOID ExpValidateWorkItem(PVOID ReportedItem, WORK_QUEUE_TYPE QueueType, PVOID Routine)
 {
-    if (!__atomic_load_n(&ExpWorkersReady, __ATOMIC_ACQUIRE))
+    if (!PAL_ATOMIC_LOAD(&ExpWorkersReady, PAL_ORDER_ACQUIRE))
         VfBugCheck(WORKER_INVALID, EXP_WORKER_INVALID_NOT_READY, (ULONG_PTR)ReportedItem, (ULONG_PTR)QueueType,
                    (ULONG_PTR)-1, NULL,
                    "A work item was queued while the system worker threads are not running (before "
@@ -347,17 +347,17 @@ NTSTATUS ExpInitializeWorkers(const IRPSIM_CONFIG *Config)
         ExpStopWorkers();
         return Status;
     }
-    __atomic_store_n(&ExpWorkersReady, 1, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&ExpWorkersReady, 1, PAL_ORDER_RELEASE);
     return STATUS_SUCCESS;
 }
 
 VOID ExpShutdownWorkers(VOID)
 {
-    if (!__atomic_load_n(&ExpWorkersReady, __ATOMIC_ACQUIRE))
+    if (!PAL_ATOMIC_LOAD(&ExpWorkersReady, PAL_ORDER_ACQUIRE))
         return;
     /* Work routines still draining may queue more work; refuse it only
        once no worker is left to run it. */
     ExpStopWorkers();
-    __atomic_store_n(&ExpWorkersReady, 0, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&ExpWorkersReady, 0, PAL_ORDER_RELEASE);
     IopShutdownSystemThreads();
 }

@@ -117,7 +117,7 @@ NTSTATUS NTAPI IoAttachDevice(PDEVICE_OBJECT SourceDevice, PUNICODE_STRING Targe
 
 VOID NTAPI IoDetachDevice(PDEVICE_OBJECT TargetDevice)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     PDEVICE_OBJECT Upper;
 
     PalMutexLock(&IopDatabaseLock);

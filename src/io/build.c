@@ -41,7 +41,7 @@
 
 static VOID IopCheckBuildTarget(PDEVICE_OBJECT DeviceObject, PCSTR Routine, PVOID Site)
 {
-    static _Thread_local CHAR Rule[320];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[320];
     if (DeviceObject != NULL && IopIsDeviceObject(DeviceObject))
         return;
     snprintf(Rule, sizeof(Rule),
@@ -58,7 +58,7 @@ static VOID IopCheckBuildTarget(PDEVICE_OBJECT DeviceObject, PCSTR Routine, PVOI
    Windows does; a bad pointer faults in kernel mode. */
 static VOID IopCheckSourceBuffer(PVOID Buffer, ULONG Length, PCSTR Routine, PVOID Site)
 {
-    static _Thread_local CHAR Rule[320];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[320];
     ULONG_PTR Bad = 0;
     if (Length == 0 || NT_SUCCESS(MiCheckRange(Buffer, Length, KernelMode, FALSE, &Bad)))
         return;
@@ -108,7 +108,7 @@ static VOID IopDiscardBuiltIrp(PIRP Irp)
 static VOID IopReportInvalidBuffer(ULONG Subcode, PDEVICE_OBJECT DeviceObject, ULONG_PTR What, NTSTATUS Exception,
                                    PCSTR Routine, PVOID Buffer, ULONG Length)
 {
-    static _Thread_local CHAR Rule[480];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[480];
     if (!VfRuleEnabled(IRPSIM_VERIFIER_IRP_STATE))
         return; /* Windows without Driver Verifier: just NULL */
     snprintf(Rule, sizeof(Rule),
@@ -205,7 +205,7 @@ PIRP NTAPI IoBuildAsynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Dev
                                          ULONG Length, PLARGE_INTEGER StartingOffset,
                                          PIO_STATUS_BLOCK IoStatusBlock)
 {
-    PVOID Site = __builtin_return_address(0);
+    PVOID Site = PAL_RETURN_ADDRESS();
     VfCheckIrql("IoBuildAsynchronousFsdRequest", DISPATCH_LEVEL);
     /* Not on the thread's list and no event: the creator's completion
        routine frees it (8.4). */
@@ -217,7 +217,7 @@ PIRP NTAPI IoBuildSynchronousFsdRequest(ULONG MajorFunction, PDEVICE_OBJECT Devi
                                         ULONG Length, PLARGE_INTEGER StartingOffset, PKEVENT Event,
                                         PIO_STATUS_BLOCK IoStatusBlock)
 {
-    PVOID Site = __builtin_return_address(0);
+    PVOID Site = PAL_RETURN_ADDRESS();
     PIRP Irp;
 
     VfCheckIrql("IoBuildSynchronousFsdRequest", APC_LEVEL);
@@ -238,7 +238,7 @@ PIRP NTAPI IoBuildDeviceIoControlRequest(ULONG IoControlCode, PDEVICE_OBJECT Dev
                                          PIO_STATUS_BLOCK IoStatusBlock)
 {
     static const CHAR Routine[] = "IoBuildDeviceIoControlRequest";
-    PVOID Site = __builtin_return_address(0);
+    PVOID Site = PAL_RETURN_ADDRESS();
     PIO_STACK_LOCATION Top;
     PIRP Irp;
 

@@ -21,7 +21,7 @@
    routine. */
 static VOID IopCheckForwarding(PIRP Irp, PIO_STACK_LOCATION Slot, PDEVICE_OBJECT DeviceObject, PVOID Caller)
 {
-    static _Thread_local CHAR Rule[400];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[400];
     PIO_STACK_LOCATION Own = Slot + 1;
 
     if (Irp->CurrentLocation < DeviceObject->StackSize) {
@@ -82,12 +82,12 @@ static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PDEVICE_OBJECT DeviceO
 
     if (Entry != NULL) {
         VfIrpStoreState(Entry, VfIrpInDriver);
-        __atomic_store_n(&Entry->Location, (CHAR)Location, __ATOMIC_RELAXED);
-        __atomic_store_n(&Entry->Device, DeviceObject, __ATOMIC_RELAXED);
-        __atomic_store_n(&Entry->DeviceDriver, Send->Driver, __ATOMIC_RELAXED);
-        __atomic_store_n(&Entry->WalkFinished, FALSE, __ATOMIC_RELAXED);
-        __atomic_store_n(&Entry->SendCount, __atomic_load_n(&Entry->SendCount, __ATOMIC_RELAXED) + 1,
-                         __ATOMIC_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->Location, (CHAR)Location, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->Device, DeviceObject, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->DeviceDriver, Send->Driver, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->SendCount, PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED) + 1,
+                         PAL_ORDER_RELAXED);
         return;
     }
     Entry = VfIrpLockEntry(Irp);
@@ -119,7 +119,7 @@ static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PDEVICE_OBJECT DeviceO
                  Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest) &&
                 Irp->UserEvent != NULL &&
                 Irp->UserEvent->Header.IrpSimCookie == KI_OBJECT_COOKIE(&Irp->UserEvent->Header))
-                Send->EventWasSignalled = __atomic_load_n(&Irp->UserEvent->Header.SignalState, __ATOMIC_SEQ_CST) != 0;
+                Send->EventWasSignalled = PAL_ATOMIC_LOAD(&Irp->UserEvent->Header.SignalState, PAL_ORDER_SEQ_CST) != 0;
         }
     }
     VfIrpUnlock();
@@ -135,7 +135,7 @@ static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PDEVICE_OBJECT Dev
                                    PIO_STACK_LOCATION Slot, LONG Location, NTSTATUS Status, KIRQL IrqlAfter,
                                    const IOP_SEND *Send, PVOID Caller)
 {
-    static _Thread_local CHAR Rule[512];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[512];
     BOOLEAN ReportUnmarked = FALSE;
     BOOLEAN ReportMarked = FALSE;
     BOOLEAN ReportMismatch = FALSE;  /* 0x224 */
@@ -225,7 +225,7 @@ static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PDEVICE_OBJECT Dev
 
 static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
 {
-    static _Thread_local CHAR Rule[512];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[512];
     PKTHREAD Thread = KiGetCurrentThread();
     KIRQL Irql = Thread->Irql;
     /* The verifier's checks and the bookkeeping only they read are skipped
@@ -265,7 +265,7 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
                    "Send only to devices you hold a reference on (IoGetDeviceObjectPointer, "
                    "IoAttachDeviceToDeviceStack's result), and stop using a lower device once it is removed.");
     {
-        PDRIVER_CANCEL CancelRoutine = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST);
+        PDRIVER_CANCEL CancelRoutine = PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST);
         if (Irql > DISPATCH_LEVEL)
             VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, Irql, 0, 0, Irp, NULL, NULL);
         if (CancelRoutine != NULL)
@@ -317,13 +317,13 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
 
 NTSTATUS FASTCALL IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
-    return IopCallDriver(DeviceObject, Irp, __builtin_return_address(0));
+    return IopCallDriver(DeviceObject, Irp, PAL_RETURN_ADDRESS());
 }
 
 NTSTATUS NTAPI PoCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     /* Since Vista PoCallDriver is IoCallDriver. */
-    return IopCallDriver(DeviceObject, Irp, __builtin_return_address(0));
+    return IopCallDriver(DeviceObject, Irp, PAL_RETURN_ADDRESS());
 }
 
 VOID NTAPI PoStartNextPowerIrp(PIRP Irp)
@@ -335,7 +335,7 @@ VOID NTAPI PoStartNextPowerIrp(PIRP Irp)
 
 VOID NTAPI IopIrpMarkedPending(PIRP Irp)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
 
     /* Remembered per location (verifier), so the dispatch-return check
        (4.4) sees the mark even after completion has cleared the Control byte. */

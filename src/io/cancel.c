@@ -34,14 +34,14 @@ static volatile ULONG IopThreadIoRetries = 3000;
 
 VOID IopSetThreadIoCancelLimits(LONGLONG PollInterval, ULONG Retries)
 {
-    __atomic_store_n(&IopThreadIoPollInterval, PollInterval > 0 ? PollInterval : 1, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&IopThreadIoRetries, Retries, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_STORE(&IopThreadIoPollInterval, PollInterval > 0 ? PollInterval : 1, PAL_ORDER_SEQ_CST);
+    PAL_ATOMIC_STORE(&IopThreadIoRetries, Retries, PAL_ORDER_SEQ_CST);
 }
 
 ULONGLONG IopCancelWaitDeadline(VOID)
 {
-    ULONGLONG Limit = (ULONGLONG)__atomic_load_n(&IopThreadIoPollInterval, __ATOMIC_SEQ_CST) *
-                      __atomic_load_n(&IopThreadIoRetries, __ATOMIC_SEQ_CST);
+    ULONGLONG Limit = (ULONGLONG)PAL_ATOMIC_LOAD(&IopThreadIoPollInterval, PAL_ORDER_SEQ_CST) *
+                      PAL_ATOMIC_LOAD(&IopThreadIoRetries, PAL_ORDER_SEQ_CST);
     return KeQueryInterruptTime() + Limit;
 }
 
@@ -92,7 +92,7 @@ VOID NTAPI IoReleaseCancelSpinLock(KIRQL Irql)
 
 PDRIVER_CANCEL NTAPI IoSetCancelRoutine(PIRP Irp, PDRIVER_CANCEL CancelRoutine)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     PDRIVER_OBJECT Driver = KiCurrentDriver();
     PDRIVER_CANCEL Previous;
     PVF_IRP_ENTRY Entry;
@@ -108,14 +108,14 @@ PDRIVER_CANCEL NTAPI IoSetCancelRoutine(PIRP Irp, PDRIVER_CANCEL CancelRoutine)
                             (ULONG_PTR)Caller, 0);
     /* The exchange is the arbiter between the driver and IoCancelIrp. */
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_INTERLOCKED, &Irp->CancelRoutine);
-    Previous = __atomic_exchange_n(&Irp->CancelRoutine, CancelRoutine, __ATOMIC_SEQ_CST);
+    Previous = PAL_ATOMIC_EXCHANGE(&Irp->CancelRoutine, CancelRoutine, PAL_ORDER_SEQ_CST);
     TRACE_EVENT(IrpSimTraceIrpCancelRoutineSet, Irp, CancelRoutine, Previous, 0);
     return Previous;
 }
 
 BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     PKTHREAD Thread = KiGetCurrentThread();
     PDEVICE_OBJECT Device = NULL;
     PDRIVER_OBJECT Driver;
@@ -141,9 +141,9 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
 
     LocksBefore = KiHeldSpinLockCount(Thread);
     IoAcquireCancelSpinLock(&OldIrql);
-    __atomic_store_n(&Irp->Cancel, TRUE, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_STORE(&Irp->Cancel, TRUE, PAL_ORDER_SEQ_CST);
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_INTERLOCKED, &Irp->CancelRoutine);
-    Routine = __atomic_exchange_n(&Irp->CancelRoutine, NULL, __ATOMIC_SEQ_CST);
+    Routine = PAL_ATOMIC_EXCHANGE(&Irp->CancelRoutine, NULL, PAL_ORDER_SEQ_CST);
     TRACE_EVENT(IrpSimTraceIrpCancelRequested, Irp, Routine, 0, 0);
     if (Routine == NULL) {
         IoReleaseCancelSpinLock(OldIrql);

@@ -26,7 +26,7 @@ PIOP_USER_COMPLETION_HOOK IopUserCompletionHook;
 
 VOID IopSetUserCompletionHook(PIOP_USER_COMPLETION_HOOK Hook)
 {
-    __atomic_store_n(&IopUserCompletionHook, Hook, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_STORE(&IopUserCompletionHook, Hook, PAL_ORDER_SEQ_CST);
 }
 
 /* ---- threaded IRPs ---- */
@@ -114,7 +114,7 @@ static VOID IopCompleteStage2(PIRP Irp, PFILE_OBJECT FileObject, PETHREAD Thread
 
     if (!NT_ERROR(Status) || (Irp->PendingReturned && !Synchronous)) {
         /* REPORT */
-        PIOP_USER_COMPLETION_HOOK Hook = __atomic_load_n(&IopUserCompletionHook, __ATOMIC_SEQ_CST);
+        PIOP_USER_COMPLETION_HOOK Hook = PAL_ATOMIC_LOAD(&IopUserCompletionHook, PAL_ORDER_SEQ_CST);
         IopWriteIoStatus(Irp);
         if (UserEvent != NULL) {
             KeSetEvent(UserEvent, 0, FALSE);
@@ -234,7 +234,7 @@ typedef struct _IOP_LAST_ROUTINE {
    end: which of the three ways its creator let that happen. */
 DECLSPEC_NORETURN static VOID IopReportOrphanCompletion(PIRP Irp, const IOP_LAST_ROUTINE *Last)
 {
-    static _Thread_local CHAR Rule[1024];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[1024];
     VF_IRP_ENTRY Entry;
     CHAR Driver[128];
     CHAR How[400];
@@ -337,7 +337,7 @@ static VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETH
    Stage 2 then copies only what fits. */
 static VOID IopCheckBufferedInformation(PIRP Irp, PVOID Caller)
 {
-    static _Thread_local CHAR Rule[400];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[400];
     PIO_STACK_LOCATION Top;
     ULONG_PTR Limit;
     PVF_IRP_ENTRY Entry;
@@ -434,7 +434,7 @@ static BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
         if (!Walk->Verifying)
             Entry = VfIrpLockEntry(Irp);
         Walk->Thread = Irp->Tail.Overlay.Thread;
-        Walk->Cancelled = __atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST);
+        Walk->Cancelled = PAL_ATOMIC_LOAD(&Irp->Cancel, PAL_ORDER_SEQ_CST);
         if (Entry != NULL) {
             Entry->Location = Irp->CurrentLocation;
             Entry->WalkFinished = TRUE;
@@ -452,7 +452,7 @@ static BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
     Walk->Context = Slot->Context;
     Walk->Call = Walk->Routine != NULL && ((NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_SUCCESS)) ||
                                           (!NT_SUCCESS(Status) && (Control & SL_INVOKE_ON_ERROR)) ||
-                                          (__atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST) &&
+                                          (PAL_ATOMIC_LOAD(&Irp->Cancel, PAL_ORDER_SEQ_CST) &&
                                            (Control & SL_INVOKE_ON_CANCEL)));
     /* No routine to do it: the I/O manager propagates pending. */
     Propagate = !Walk->Call && Walk->Pending && Walk->Location <= Walk->StackCount;
@@ -512,10 +512,10 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
     /* Freed by the routine (its entry freed, or since reused for another
        allocation): read from the entry found at the start, without a lookup. */
     if (Walk->Serial != 0 &&
-        (__atomic_load_n(&Walk->Entry->Irp, __ATOMIC_ACQUIRE) != Irp ||
-         __atomic_load_n(&Walk->Entry->Serial, __ATOMIC_RELAXED) != Walk->Serial ||
-         __atomic_load_n(&Walk->Entry->State, __ATOMIC_ACQUIRE) == VfIrpFreed)) {
-        static _Thread_local CHAR Rule[400];
+        (PAL_ATOMIC_LOAD(&Walk->Entry->Irp, PAL_ORDER_ACQUIRE) != Irp ||
+         PAL_ATOMIC_LOAD(&Walk->Entry->Serial, PAL_ORDER_RELAXED) != Walk->Serial ||
+         PAL_ATOMIC_LOAD(&Walk->Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed)) {
+        static IRPSIM_THREAD_LOCAL CHAR Rule[400];
         snprintf(Rule, sizeof(Rule),
                  "Completion routine %p freed IRP %p but returned 0x%08X instead of "
                  "STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing freed memory.",
@@ -563,7 +563,7 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     Walk.StackCount = Irp->StackCount;
     if (Irp->CurrentLocation > Walk.StackCount + 1)
         VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
-    CancelRoutine = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST);
+    CancelRoutine = PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST);
     Entry = VfIrpLockEntry(Irp);
     if (Entry != NULL) {
         if (CancelRoutine != NULL)
@@ -588,9 +588,9 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x06, (ULONG)Irp->IoStatus.Status, (ULONG_PTR)Irp, 0, Irp, NULL,
                  NULL);
     if (NeverSent)
-        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x239, (ULONG_PTR)__builtin_return_address(0), (ULONG_PTR)Irp,
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x239, (ULONG_PTR)PAL_RETURN_ADDRESS(), (ULONG_PTR)Irp,
                  0, Irp, NULL, NULL);
-    IopCheckBufferedInformation(Irp, __builtin_return_address(0));
+    IopCheckBufferedInformation(Irp, PAL_RETURN_ADDRESS());
     TRACE_EVENT(IrpSimTraceIrpCompleteBegin, Irp, Irp->IoStatus.Status, Irp->IoStatus.Information,
                 Irp->CurrentLocation);
 

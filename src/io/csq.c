@@ -51,7 +51,7 @@ static VOID IopCsqValidate(PIO_CSQ Csq, PIRP Irp, PCSTR Routine)
         "%s was called with an IO_CSQ that was never initialised (Type is not IO_TYPE_CSQ or IO_TYPE_CSQ_EX, or "
         "a callback is NULL). The cancel-safe queue library calls the driver's callbacks through this table; on "
         "Windows it would jump through an uninitialised pointer.";
-    static _Thread_local CHAR RuleText[400];
+    static IRPSIM_THREAD_LOCAL CHAR RuleText[400];
     ULONG_PTR Target;
     KIRQL Irql;
 
@@ -162,7 +162,7 @@ NTSTATUS NTAPI IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Conte
 
     IopCsqValidate(Csq, Irp, "IoCsqInsertIrp");
     IopCheckIrpNotFreed(Irp, "IoCsqInsertIrp", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 1,
-                        (ULONG_PTR)__builtin_return_address(0), 0);
+                        (ULONG_PTR)PAL_RETURN_ADDRESS(), 0);
 
     Csq->CsqAcquireLock(Csq, &Irql);
 
@@ -200,7 +200,7 @@ NTSTATUS NTAPI IoCsqInsertIrpEx(PIO_CSQ Csq, PIRP Irp, PIO_CSQ_IRP_CONTEXT Conte
     /* IoCancelIrp sets Cancel before it exchanges the routine; reading it
        after our exchange closes the window (an atomic read, because the
        cancelling thread writes it without our lock). */
-    if (__atomic_load_n(&Irp->Cancel, __ATOMIC_SEQ_CST) && IoSetCancelRoutine(Irp, NULL) != NULL) {
+    if (PAL_ATOMIC_LOAD(&Irp->Cancel, PAL_ORDER_SEQ_CST) && IoSetCancelRoutine(Irp, NULL) != NULL) {
         /* Cancelled before the routine was armed, and we took it back:
            IoCancelIrp found nothing to call, so completing is ours. */
         Csq->CsqRemoveIrp(Csq, Irp);

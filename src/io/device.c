@@ -143,7 +143,7 @@ NTSTATUS NTAPI IoCreateDeviceSecure(PDRIVER_OBJECT DriverObject, ULONG DeviceExt
 
 VOID NTAPI IoDeleteDevice(PDEVICE_OBJECT DeviceObject)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     PDEVOBJ_EXTENSION Extension;
     PIOP_DEVICE_PRIVATE Private;
     PDRIVER_OBJECT Driver;

@@ -35,7 +35,7 @@ NTSTATUS IopSynchronousRequest(PDEVICE_OBJECT Device, const IO_STACK_LOCATION *T
     KEVENT Event;
     PIRP Irp;
 
-    Irp = IopAllocateIrp(Device->StackSize, FALSE, IrpSimIrpOriginIoManager, __builtin_return_address(0));
+    Irp = IopAllocateIrp(Device->StackSize, FALSE, IrpSimIrpOriginIoManager, PAL_RETURN_ADDRESS());
     if (Irp == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     KeInitializeEvent(&Event, NotificationEvent, FALSE);
@@ -220,7 +220,7 @@ NTSTATUS IopOpenDevice(PCUNICODE_STRING Name, ACCESS_MASK DesiredAccess, ULONG C
         ObDereferenceObject(Device);
         return STATUS_NO_SUCH_DEVICE;
     }
-    if ((Device->Flags & DO_EXCLUSIVE) && __atomic_load_n(&Device->ReferenceCount, __ATOMIC_SEQ_CST) != 0) {
+    if ((Device->Flags & DO_EXCLUSIVE) && PAL_ATOMIC_LOAD(&Device->ReferenceCount, PAL_ORDER_SEQ_CST) != 0) {
         ObDereferenceObject(Device);
         return STATUS_ACCESS_DENIED;
     }

@@ -47,7 +47,7 @@ static VOID NTAPI IopTimerDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgu
     UNREFERENCED_PARAMETER(SystemArgument2);
 
     /* A tick that was already queued when IoStopTimer ran is dropped. */
-    if (!__atomic_load_n(&IoTimer->Started, __ATOMIC_ACQUIRE))
+    if (!PAL_ATOMIC_LOAD(&IoTimer->Started, PAL_ORDER_ACQUIRE))
         return;
     Thread = KeGetCurrentThread();
     Saved = KiEnterDriver(Thread, IoTimer->DeviceObject->DriverObject);
@@ -105,7 +105,7 @@ VOID NTAPI IoStartTimer(PDEVICE_OBJECT DeviceObject)
     PIO_TIMER IoTimer = IopDeviceTimer(DeviceObject, (PVOID)IoStartTimer);
     LARGE_INTEGER DueTime;
 
-    if (__atomic_exchange_n(&IoTimer->Started, 1, __ATOMIC_ACQ_REL))
+    if (PAL_ATOMIC_EXCHANGE(&IoTimer->Started, 1, PAL_ORDER_ACQ_REL))
         return;
     DueTime.QuadPart = -(LONGLONG)IOP_TIMER_PERIOD_MS * 10000;
     (void)KeSetTimerEx(&IoTimer->Timer, DueTime, IOP_TIMER_PERIOD_MS, &IoTimer->Dpc);
@@ -115,7 +115,7 @@ VOID NTAPI IoStopTimer(PDEVICE_OBJECT DeviceObject)
 {
     PIO_TIMER IoTimer = IopDeviceTimer(DeviceObject, (PVOID)IoStopTimer);
 
-    if (!__atomic_exchange_n(&IoTimer->Started, 0, __ATOMIC_ACQ_REL))
+    if (!PAL_ATOMIC_EXCHANGE(&IoTimer->Started, 0, PAL_ORDER_ACQ_REL))
         return;
     (void)KeCancelTimer(&IoTimer->Timer);
 }
@@ -125,7 +125,7 @@ VOID IopDeleteDeviceTimer(PDEVICE_OBJECT DeviceObject)
     PIO_TIMER IoTimer = DeviceObject->Timer;
     if (IoTimer == NULL)
         return;
-    __atomic_store_n(&IoTimer->Started, 0, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&IoTimer->Started, 0, PAL_ORDER_RELEASE);
     (void)KeCancelTimer(&IoTimer->Timer);
     (void)KeRemoveQueueDpc(&IoTimer->Dpc);
     /* A tick may be running on a processor right now. */

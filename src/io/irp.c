@@ -87,7 +87,7 @@ static IRPSIM_THREAD_LOCAL ULONG IopThreadLookasideGeneration;
 static PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
 {
     PIOP_IRP_LOOKASIDE Lookaside = IopThreadLookaside;
-    ULONG Generation = __atomic_load_n(&IopIrpLookasideGeneration, __ATOMIC_ACQUIRE);
+    ULONG Generation = PAL_ATOMIC_LOAD(&IopIrpLookasideGeneration, PAL_ORDER_ACQUIRE);
     if (IRPSIM_LIKELY(Lookaside != NULL && IopThreadLookasideGeneration == Generation))
         return Lookaside;
     Lookaside = (PIOP_IRP_LOOKASIDE)calloc(1, sizeof(*Lookaside));
@@ -170,7 +170,7 @@ VOID IopShutdownIrpLookaside(VOID)
     LIST_ENTRY Blocks, Lookasides;
 
     KiAcquireQuickLock(&IopIrpBlockLock);
-    __atomic_store_n(&IopIrpLookasideGeneration, IopIrpLookasideGeneration + 1, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&IopIrpLookasideGeneration, IopIrpLookasideGeneration + 1, PAL_ORDER_RELEASE);
     Blocks = IopIrpBlocks;
     Lookasides = IopIrpLookasides;
     InitializeListHead(&IopIrpBlocks);
@@ -207,7 +207,7 @@ static VOID IopInitializeIrpFields(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 
 VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
 {
-    static _Thread_local CHAR Rule[512];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[512];
     VF_IRP_ENTRY Entry;
     CHAR Driver[128];
 
@@ -282,7 +282,7 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
 PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
     VfCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
-    return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, __builtin_return_address(0));
+    return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
 }
 
 PIRP NTAPI IoAllocateIrpEx(PDEVICE_OBJECT DeviceObject, CCHAR StackSize, BOOLEAN ChargeQuota)
@@ -291,7 +291,7 @@ PIRP NTAPI IoAllocateIrpEx(PDEVICE_OBJECT DeviceObject, CCHAR StackSize, BOOLEAN
        the IRP is the one IoAllocateIrp makes. */
     UNREFERENCED_PARAMETER(DeviceObject);
     VfCheckIrql("IoAllocateIrpEx", DISPATCH_LEVEL);
-    return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, __builtin_return_address(0));
+    return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
 }
 
 /* IRPs that must never be reinitialised (IoReuseIrp / IoInitializeIrp:
@@ -306,7 +306,7 @@ static BOOLEAN IopIsBuiltIrpOrigin(IRPSIM_IRP_ORIGIN Origin)
 
 VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     IRPSIM_IRP_ORIGIN Origin;
 
     /* Reinitialising an IRP the I/O manager allocated: a built IRP is
@@ -374,13 +374,13 @@ static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
 
 VOID IopFreeIrp(PIRP Irp)
 {
-    IopReleaseLockedIrp(Irp, VfIrpLockEntry(Irp), __builtin_return_address(0));
+    IopReleaseLockedIrp(Irp, VfIrpLockEntry(Irp), PAL_RETURN_ADDRESS());
 }
 
 /* 0xC9/0x20A: the IRP is still with a driver or in a queue. */
 static VOID IopReportFreeInUse(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID Caller)
 {
-    static _Thread_local CHAR Rule[480];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[480];
     CHAR Device[160], Driver[128];
     IopFormatDeviceName(Entry->Device, Device, sizeof(Device));
     IopFormatDriverName(Entry->DeviceDriver, Driver, sizeof(Driver));
@@ -401,7 +401,7 @@ static VOID IopReportFreeInUse(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID Caller
 /* IoFreeIrp on memory the I/O manager did not allocate (SDV IoAllocateFree). */
 static VOID IopReportFreeNotAllocated(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID Caller)
 {
-    static _Thread_local CHAR Rule[480];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[480];
     IRPSIM_IRP_ORIGIN Origin = Entry != NULL ? Entry->Origin : IrpSimIrpOriginUnknown;
     if (Entry != NULL && Origin == IrpSimIrpOriginDriverInitialized)
         snprintf(Rule, sizeof(Rule),
@@ -423,7 +423,7 @@ static VOID IopReportFreeNotAllocated(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID
 
 VOID NTAPI IoFreeIrp(PIRP Irp)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     PVF_IRP_ENTRY Locked;
     VF_IRP_ENTRY Entry;
     BOOLEAN Known, InUse, NotAllocated;
@@ -467,7 +467,7 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
 
 VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     PVF_IRP_ENTRY Entry;
     UCHAR AllocationFlags;
     BOOLEAN Built, InUse;
@@ -482,7 +482,7 @@ VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
     /* Inside the creator's own completion routine (state Completing) reuse
        is the documented pattern, as IoFreeIrp is: the routine then returns
        STATUS_MORE_PROCESSING_REQUIRED and the IRP is the creator's again. */
-    InUse = __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST) != NULL ||
+    InUse = PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST) != NULL ||
             (Entry != NULL && (Entry->State == VfIrpInDriver || Entry->State == VfIrpQueued));
     if (Built || InUse) {
         /* Both reports are non-fatal (VfReport, verifier); they and the
@@ -519,8 +519,8 @@ PIRP NTAPI IoMakeAssociatedIrp(PIRP Irp, CCHAR StackSize)
 {
     PIRP Associated;
     VfCheckIrql("IoMakeAssociatedIrp", DISPATCH_LEVEL);
-    IopCheckFreedForUse(Irp, "IoMakeAssociatedIrp", __builtin_return_address(0), FALSE);
-    Associated = IopAllocateIrp(StackSize, FALSE, IrpSimIrpOriginAssociated, __builtin_return_address(0));
+    IopCheckFreedForUse(Irp, "IoMakeAssociatedIrp", PAL_RETURN_ADDRESS(), FALSE);
+    Associated = IopAllocateIrp(StackSize, FALSE, IrpSimIrpOriginAssociated, PAL_RETURN_ADDRESS());
     if (Associated == NULL)
         return NULL;
     /* The master's IrpCount is the caller's to set (1.6.4). */
@@ -559,9 +559,9 @@ VOID NTAPI IopInvalidStackLocation(PIRP Irp, ULONG Operation)
                                     "IoMarkIrpPending",
                                     "IoSetCompletionRoutine",
                                     "IoCopyCurrentIrpStackLocationToNext"};
-    static _Thread_local CHAR Rule[640];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[640];
     PCSTR Helper = Operation < RTL_NUMBER_OF(Helpers) ? Helpers[Operation] : Helpers[0];
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     PIO_STACK_LOCATION Slots = (PIO_STACK_LOCATION)(Irp + 1);
     LONG Location = Irp->CurrentLocation;
 

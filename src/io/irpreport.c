@@ -157,7 +157,7 @@ SIZE_T IopFormatIrp(PIRP Irp, PCHAR Buffer, SIZE_T BufferSize)
                   P(Irp->Tail.Overlay.OriginalFileObject));
     RtlpTextAppend(&Text, "  Cancel %d CancelIrql %d PendingReturned %d CancelRoutine %016llx IoStatus %08x/%llx\n",
               Irp->Cancel, Irp->CancelIrql, Irp->PendingReturned,
-              P(__atomic_load_n(&Irp->CancelRoutine, __ATOMIC_SEQ_CST)),
+              P(PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST)),
               (unsigned)Irp->IoStatus.Status, (unsigned long long)Irp->IoStatus.Information);
     if (Count > 0 && Count <= 127) {
         RtlpTextAppend(&Text, "  Stack locations (> = current):\n");
@@ -169,7 +169,7 @@ SIZE_T IopFormatIrp(PIRP Irp, PCHAR Buffer, SIZE_T BufferSize)
 
 VOID IrpSimDumpIrp(PIRP Irp, FILE *Stream)
 {
-    static _Thread_local CHAR Buffer[16384];
+    static IRPSIM_THREAD_LOCAL CHAR Buffer[16384];
     SIZE_T Length = IopFormatIrp(Irp, Buffer, sizeof(Buffer));
     fwrite(Buffer, 1, Length, Stream != NULL ? Stream : stdout);
 }

@@ -154,7 +154,7 @@ static BOOLEAN IopRemoveLockForget(PIO_REMOVE_LOCK Lock, PVOID Tag)
 
 DECLSPEC_NORETURN static VOID IopRemoveLockReportUnknownTag(PIO_REMOVE_LOCK Lock, PVOID Tag, PCSTR Routine)
 {
-    static _Thread_local CHAR Rule[900];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[900];
     CHAR HeldText[600];
     IOP_REMLOCK_HELD Held;
     IopRemoveLockCollect(Lock, &Held);
@@ -171,7 +171,7 @@ DECLSPEC_NORETURN static VOID IopRemoveLockReportUnknownTag(PIO_REMOVE_LOCK Lock
 VOID NTAPI IoInitializeRemoveLockEx(PIO_REMOVE_LOCK Lock, ULONG AllocateTag, ULONG MaxLockedMinutes,
                                     ULONG HighWatermark, ULONG RemlockSize)
 {
-    static _Thread_local CHAR Rule[300];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[300];
     VfCheckIrql("IoInitializeRemoveLock", PASSIVE_LEVEL);
     if (RemlockSize != sizeof(IO_REMOVE_LOCK) && RemlockSize != sizeof(IO_REMOVE_LOCK_COMMON_BLOCK)) {
         snprintf(Rule, sizeof(Rule),
@@ -199,7 +199,7 @@ VOID NTAPI IoInitializeRemoveLockEx(PIO_REMOVE_LOCK Lock, ULONG AllocateTag, ULO
 /* Tracked locks: an acquisition held longer than MaxLockedMinutes. */
 static VOID IopRemoveLockCheckAge(PIO_REMOVE_LOCK Lock)
 {
-    static _Thread_local CHAR Rule[500];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[500];
     ULONGLONG Now = KeQueryInterruptTime();
     IOP_REMLOCK_HELD Held;
     if (Lock->Dbg.MaxLockedTicks <= 0)
@@ -231,7 +231,7 @@ NTSTATUS NTAPI IoAcquireRemoveLockEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, PCST
     VfCheckIrql("IoAcquireRemoveLock", DISPATCH_LEVEL);
     if (IopRemoveLockHasDbg(RemlockSize) && Lock->Dbg.Signature != IOP_REMLOCK_TRACKED &&
         Lock->Dbg.Signature != IOP_REMLOCK_UNTRACKED && IopVerifierEnabled()) {
-        static _Thread_local CHAR Rule[240];
+        static IRPSIM_THREAD_LOCAL CHAR Rule[240];
         snprintf(Rule, sizeof(Rule),
                  "IoAcquireRemoveLock was called (from %s:%lu) on remove lock %p, which IoInitializeRemoveLock "
                  "never initialised.",
@@ -243,7 +243,7 @@ NTSTATUS NTAPI IoAcquireRemoveLockEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, PCST
         IopRemoveLockCheckAge(Lock);
 
     Count = InterlockedIncrement(&Lock->Common.IoCount);
-    if (__atomic_load_n(&Lock->Common.Removed, __ATOMIC_SEQ_CST)) {
+    if (PAL_ATOMIC_LOAD(&Lock->Common.Removed, PAL_ORDER_SEQ_CST)) {
         /* Release-and-wait has started: undo, and wake it if we were last. */
         if (InterlockedDecrement(&Lock->Common.IoCount) == 0)
             KeSetEvent(&Lock->Common.RemoveEvent, IO_NO_INCREMENT, FALSE);
@@ -253,7 +253,7 @@ NTSTATUS NTAPI IoAcquireRemoveLockEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, PCST
         return STATUS_SUCCESS;
 
     if (Lock->Dbg.HighWatermark != 0 && (ULONG)(Count - 1) > Lock->Dbg.HighWatermark) {
-        static _Thread_local CHAR Rule[300];
+        static IRPSIM_THREAD_LOCAL CHAR Rule[300];
         (void)InterlockedDecrement(&Lock->Common.IoCount);
         snprintf(Rule, sizeof(Rule),
                  "IoAcquireRemoveLock (from %s:%lu) would hold remove lock %p %ld times at once, more than the "
@@ -290,10 +290,10 @@ VOID NTAPI IoReleaseRemoveLockEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, ULONG Re
     if (Tracked && !IopRemoveLockForget(Lock, Tag))
         IopRemoveLockReportUnknownTag(Lock, Tag, "IoReleaseRemoveLock");
     Count = InterlockedDecrement(&Lock->Common.IoCount);
-    if (Count < 0 || (Count == 0 && !__atomic_load_n(&Lock->Common.Removed, __ATOMIC_SEQ_CST))) {
+    if (Count < 0 || (Count == 0 && !PAL_ATOMIC_LOAD(&Lock->Common.Removed, PAL_ORDER_SEQ_CST))) {
         /* The bias is gone: more releases than acquisitions. */
         if (Tracked) {
-            static _Thread_local CHAR Rule[300];
+            static IRPSIM_THREAD_LOCAL CHAR Rule[300];
             (void)InterlockedIncrement(&Lock->Common.IoCount);
             snprintf(Rule, sizeof(Rule),
                      "IoReleaseRemoveLock(%p, Tag %p) released remove lock %p more often than it was acquired.",
@@ -318,10 +318,10 @@ VOID NTAPI IoReleaseRemoveLockAndWaitEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, U
         IopRemoveLockReportUnknownTag(Lock, Tag, "IoReleaseRemoveLockAndWait");
 
     /* From here on acquisitions fail with STATUS_DELETE_PENDING. */
-    __atomic_store_n(&Lock->Common.Removed, TRUE, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_STORE(&Lock->Common.Removed, TRUE, PAL_ORDER_SEQ_CST);
     Count = InterlockedDecrement(&Lock->Common.IoCount); /* the caller's acquisition */
     if (Count <= 0 && Tracked) {
-        static _Thread_local CHAR Rule[300];
+        static IRPSIM_THREAD_LOCAL CHAR Rule[300];
         (void)InterlockedIncrement(&Lock->Common.IoCount);
         snprintf(Rule, sizeof(Rule),
                  "IoReleaseRemoveLockAndWait(%p, Tag %p) was called by a caller that does not hold the remove "
@@ -354,7 +354,7 @@ VOID NTAPI IoReleaseRemoveLockAndWaitEx(PIO_REMOVE_LOCK RemoveLock, PVOID Tag, U
         if (Status != STATUS_TIMEOUT)
             break;
         {
-            static _Thread_local CHAR Rule[900];
+            static IRPSIM_THREAD_LOCAL CHAR Rule[900];
             CHAR HeldText[600];
             IOP_REMLOCK_HELD Held;
             IopRemoveLockCollect(Lock, &Held);

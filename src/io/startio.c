@@ -39,7 +39,7 @@
 static ULONG IopStartIoFlags(PDEVICE_OBJECT DeviceObject)
 {
     PDEVOBJ_EXTENSION Extension = DeviceObject->DeviceObjectExtension;
-    return Extension != NULL ? __atomic_load_n(&Extension->StartIoFlags, __ATOMIC_SEQ_CST) : 0;
+    return Extension != NULL ? PAL_ATOMIC_LOAD(&Extension->StartIoFlags, PAL_ORDER_SEQ_CST) : 0;
 }
 
 /* A StartIo-queue routine on a device whose driver has no StartIo. Windows
@@ -47,7 +47,7 @@ static ULONG IopStartIoFlags(PDEVICE_OBJECT DeviceObject)
    NULL pointer at raised IRQL, bug check 0xD1 (execute access at 0). */
 static VOID IopCheckStartIoRoutine(PDEVICE_OBJECT DeviceObject, PIRP Irp, PCSTR Routine)
 {
-    static _Thread_local CHAR Rule[320];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[320];
     if (DeviceObject->DriverObject != NULL && DeviceObject->DriverObject->DriverStartIo != NULL)
         return;
     snprintf(Rule, sizeof(Rule),
@@ -63,7 +63,7 @@ static VOID IopCheckStartIoRoutine(PDEVICE_OBJECT DeviceObject, PIRP Irp, PCSTR 
    IrqlDispatch, a Driver Verifier DDI compliance check). */
 static VOID IopCheckDispatchLevel(PCSTR Routine)
 {
-    static _Thread_local CHAR Rule[240];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[240];
     KIRQL Irql = KeGetCurrentIrql();
     if (Irql == DISPATCH_LEVEL || !IopVerifierEnabled())
         return;
@@ -148,16 +148,16 @@ static VOID IopCallStartIo(PDEVICE_OBJECT DeviceObject, PIRP Irp)
         return;
     }
     for (;;) {
-        __atomic_add_fetch(&Extension->StartIoCount, 1, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_ADD_FETCH(&Extension->StartIoCount, 1, PAL_ORDER_SEQ_CST);
         IopInvokeStartIo(DeviceObject, Irp);
-        if (__atomic_sub_fetch(&Extension->StartIoCount, 1, __ATOMIC_SEQ_CST) != 0)
+        if (PAL_ATOMIC_SUB_FETCH(&Extension->StartIoCount, 1, PAL_ORDER_SEQ_CST) != 0)
             return;
-        Request = __atomic_fetch_and(&Extension->StartIoFlags, ~(ULONG)IOP_SIO_NEXT_MASK, __ATOMIC_SEQ_CST);
+        Request = PAL_ATOMIC_FETCH_AND(&Extension->StartIoFlags, ~(ULONG)IOP_SIO_NEXT_MASK, PAL_ORDER_SEQ_CST);
         if ((Request & IOP_SIO_NEXT_PENDING) == 0)
             return;
         Irp = IopDequeueNextPacket(DeviceObject, (BOOLEAN)((Request & IOP_SIO_NEXT_CANCELABLE) != 0),
                                    (BOOLEAN)((Request & IOP_SIO_NEXT_BY_KEY) != 0),
-                                   (ULONG)__atomic_load_n(&Extension->StartIoKey, __ATOMIC_SEQ_CST));
+                                   (ULONG)PAL_ATOMIC_LOAD(&Extension->StartIoKey, PAL_ORDER_SEQ_CST));
         if (Irp == NULL)
             return;
     }
@@ -189,7 +189,7 @@ VOID NTAPI IoStartPacket(PDEVICE_OBJECT DeviceObject, PIRP Irp, PULONG Key, PDRI
 
     IopCheckStartIoRoutine(DeviceObject, Irp, "IoStartPacket");
     IopCheckIrpNotFreed(Irp, "IoStartPacket", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 1,
-                        (ULONG_PTR)__builtin_return_address(0), 0);
+                        (ULONG_PTR)PAL_RETURN_ADDRESS(), 0);
 
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
     if (CancelFunction != NULL) {
@@ -246,16 +246,16 @@ static VOID IopStartNextPacket(PDEVICE_OBJECT DeviceObject, BOOLEAN Cancelable, 
            if one is, it takes the request when it returns. */
         Request = IOP_SIO_NEXT_PENDING | (ByKey ? IOP_SIO_NEXT_BY_KEY : 0) | (Cancelable ? IOP_SIO_NEXT_CANCELABLE : 0);
         if (ByKey)
-            __atomic_store_n(&Extension->StartIoKey, (LONG)Key, __ATOMIC_SEQ_CST);
-        __atomic_fetch_or(&Extension->StartIoFlags, Request, __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&Extension->StartIoCount, __ATOMIC_SEQ_CST) != 0)
+            PAL_ATOMIC_STORE(&Extension->StartIoKey, (LONG)Key, PAL_ORDER_SEQ_CST);
+        PAL_ATOMIC_FETCH_OR(&Extension->StartIoFlags, Request, PAL_ORDER_SEQ_CST);
+        if (PAL_ATOMIC_LOAD(&Extension->StartIoCount, PAL_ORDER_SEQ_CST) != 0)
             return;
-        Request = __atomic_fetch_and(&Extension->StartIoFlags, ~(ULONG)IOP_SIO_NEXT_MASK, __ATOMIC_SEQ_CST);
+        Request = PAL_ATOMIC_FETCH_AND(&Extension->StartIoFlags, ~(ULONG)IOP_SIO_NEXT_MASK, PAL_ORDER_SEQ_CST);
         if ((Request & IOP_SIO_NEXT_PENDING) == 0)
             return; /* a returning StartIo call took it */
         Cancelable = (BOOLEAN)((Request & IOP_SIO_NEXT_CANCELABLE) != 0);
         ByKey = (BOOLEAN)((Request & IOP_SIO_NEXT_BY_KEY) != 0);
-        Key = (ULONG)__atomic_load_n(&Extension->StartIoKey, __ATOMIC_SEQ_CST);
+        Key = (ULONG)PAL_ATOMIC_LOAD(&Extension->StartIoKey, PAL_ORDER_SEQ_CST);
     }
 
     Irp = IopDequeueNextPacket(DeviceObject, Cancelable, ByKey, Key);
@@ -286,7 +286,7 @@ VOID NTAPI IoSetStartIoAttributes(PDEVICE_OBJECT DeviceObject, BOOLEAN DeferredS
                    "no DeviceObjectExtension to keep the StartIo attributes in).",
                    "Create device objects with IoCreateDevice.");
     if (DeferredStartIo)
-        __atomic_fetch_or(&Extension->StartIoFlags, (ULONG)IOP_SIO_DEFERRED, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_FETCH_OR(&Extension->StartIoFlags, (ULONG)IOP_SIO_DEFERRED, PAL_ORDER_SEQ_CST);
     if (NonCancelable)
-        __atomic_fetch_or(&Extension->StartIoFlags, (ULONG)IOP_SIO_NO_CANCEL, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_FETCH_OR(&Extension->StartIoFlags, (ULONG)IOP_SIO_NO_CANCEL, PAL_ORDER_SEQ_CST);
 }

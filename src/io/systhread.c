@@ -48,7 +48,7 @@ static PDRIVER_OBJECT IopDriverOfObject(PVOID IoObject)
 /* A thread object is signalled once the thread has ended. */
 static BOOLEAN IopThreadEnded(PETHREAD Thread)
 {
-    return __atomic_load_n(&KiThreadFromEThread(Thread)->Header.SignalState, __ATOMIC_ACQUIRE) != 0;
+    return PAL_ATOMIC_LOAD(&KiThreadFromEThread(Thread)->Header.SignalState, PAL_ORDER_ACQUIRE) != 0;
 }
 
 static VOID IopReleaseSystemThread(PIOP_SYSTEM_THREAD Record)

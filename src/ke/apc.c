@@ -54,8 +54,8 @@ VOID KeInitializeApc(PKAPC Apc, PKTHREAD Thread, KAPC_ENVIRONMENT Environment, P
 /* ApcLock held. */
 static VOID KipUpdateApcPending(PKTHREAD Thread)
 {
-    __atomic_store_n(&Thread->KernelApcPending, IsListEmpty(&Thread->KernelApcListHead) ? 0 : 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&Thread->UserApcPending, IsListEmpty(&Thread->UserApcListHead) ? 0 : 1, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Thread->KernelApcPending, IsListEmpty(&Thread->KernelApcListHead) ? 0 : 1, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Thread->UserApcPending, IsListEmpty(&Thread->UserApcListHead) ? 0 : 1, PAL_ORDER_RELEASE);
 }
 
 /* The kernel APC that may run now, or NULL (ApcLock held). */
@@ -75,7 +75,7 @@ static PKAPC KipNextKernelApc(PKTHREAD Thread)
 BOOLEAN KiKernelApcDeliverable(PKTHREAD Thread, KIRQL WaitIrql)
 {
     BOOLEAN Deliverable;
-    if (WaitIrql != PASSIVE_LEVEL || !__atomic_load_n(&Thread->KernelApcPending, __ATOMIC_ACQUIRE))
+    if (WaitIrql != PASSIVE_LEVEL || !PAL_ATOMIC_LOAD(&Thread->KernelApcPending, PAL_ORDER_ACQUIRE))
         return FALSE;
     PalMutexLock(&Thread->ApcLock);
     Deliverable = KipNextKernelApc(Thread) != NULL;
@@ -186,7 +186,7 @@ VOID KiDeliverApcs(PKTHREAD Thread, KPROCESSOR_MODE DeliveryMode)
 
 VOID KiLowerIrqlHook(PKTHREAD Thread, KIRQL OldIrql, KIRQL NewIrql)
 {
-    if (OldIrql >= APC_LEVEL && NewIrql < APC_LEVEL && __atomic_load_n(&Thread->KernelApcPending, __ATOMIC_ACQUIRE))
+    if (OldIrql >= APC_LEVEL && NewIrql < APC_LEVEL && PAL_ATOMIC_LOAD(&Thread->KernelApcPending, PAL_ORDER_ACQUIRE))
         KiDeliverApcs(Thread, KernelMode);
 }
 

@@ -80,7 +80,7 @@ DECLSPEC_NORETURN static VOID KipUnwindToFrame(PKTHREAD Thread, PIRPSIM_BUGCHECK
 {
     Frame->Caught = TRUE;
     Thread->BugCheckCatch = Frame->Previous;
-    __atomic_sub_fetch(&KipArmedCatchFrames, 1, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_SUB_FETCH(&KipArmedCatchFrames, 1, PAL_ORDER_SEQ_CST);
     KiResetThreadAfterBugCheck(Thread, Frame->Irql);
     /* The __try frames between the bug check and the catch are gone. */
     KiResetExceptionFrames(Frame->SehMarker);
@@ -97,7 +97,7 @@ static VOID KipFillFrame(PIRPSIM_BUGCHECK_CATCH Frame, const IRPSIM_BUGCHECK_INF
 VOID VfBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4, PIRP Irp, PCSTR Rule,
                 PCSTR Hint)
 {
-    static _Thread_local CHAR Report[8192];
+    static IRPSIM_THREAD_LOCAL CHAR Report[8192];
     PKTHREAD Thread = KiGetCurrentThreadIfAny();
     PIRPSIM_BUGCHECK_CATCH Frame = KipFindArmedFrame(Thread);
     IRPSIM_BUGCHECK_INFO Info;
@@ -132,7 +132,7 @@ VOID VfBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR 
         KipUnwindToFrame(Thread, Frame);
     }
 
-    if (__atomic_load_n(&KipArmedCatchFrames, __ATOMIC_SEQ_CST) > 0 && Thread != NULL &&
+    if (PAL_ATOMIC_LOAD(&KipArmedCatchFrames, PAL_ORDER_SEQ_CST) > 0 && Thread != NULL &&
         Thread->HostThread != NULL) {
         /* Another thread expects a bug check: hand this one over and end
            the crashing thread, which irpsim itself started. */
@@ -141,7 +141,7 @@ VOID VfBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR 
             KipForeignInfo = Info;
             snprintf(KipForeignReport, sizeof(KipForeignReport), "%s", Report);
             KipForeignInfo.Report = KipForeignReport;
-            __atomic_store_n(&KipForeignPending, 1, __ATOMIC_SEQ_CST);
+            PAL_ATOMIC_STORE(&KipForeignPending, 1, PAL_ORDER_SEQ_CST);
         }
         PalMutexUnlock(&KipBugCheckLock);
         KiResetThreadAfterBugCheck(Thread, PASSIVE_LEVEL);
@@ -160,7 +160,7 @@ VOID VfBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR 
 
 BOOLEAN KiForeignBugCheckPending(VOID)
 {
-    return __atomic_load_n(&KipForeignPending, __ATOMIC_SEQ_CST) != 0;
+    return PAL_ATOMIC_LOAD(&KipForeignPending, PAL_ORDER_SEQ_CST) != 0;
 }
 
 VOID KiRaiseForeignBugCheckIfPending(VOID)
@@ -175,7 +175,7 @@ VOID KiRaiseForeignBugCheckIfPending(VOID)
         return;
     }
     KipFillFrame(Frame, &KipForeignInfo, KipForeignReport);
-    __atomic_store_n(&KipForeignPending, 0, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_STORE(&KipForeignPending, 0, PAL_ORDER_SEQ_CST);
     PalMutexUnlock(&KipBugCheckLock);
     KipUnwindToFrame(Thread, Frame);
 }
@@ -191,7 +191,7 @@ VOID IrpSimBeginBugCheckCatch(PIRPSIM_BUGCHECK_CATCH Catch)
     Catch->ReportBuffer[0] = '\0';
     Catch->Previous = Thread->BugCheckCatch;
     Thread->BugCheckCatch = Catch;
-    __atomic_add_fetch(&KipArmedCatchFrames, 1, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_ADD_FETCH(&KipArmedCatchFrames, 1, PAL_ORDER_SEQ_CST);
 }
 
 ULONG IrpSimEndBugCheckCatch(PIRPSIM_BUGCHECK_CATCH Catch)
@@ -204,13 +204,13 @@ ULONG IrpSimEndBugCheckCatch(PIRPSIM_BUGCHECK_CATCH Catch)
             if (KipForeignPending) {
                 KipFillFrame(Catch, &KipForeignInfo, KipForeignReport);
                 Catch->Caught = TRUE;
-                __atomic_store_n(&KipForeignPending, 0, __ATOMIC_SEQ_CST);
+                PAL_ATOMIC_STORE(&KipForeignPending, 0, PAL_ORDER_SEQ_CST);
             }
             PalMutexUnlock(&KipBugCheckLock);
         }
         if (Thread->BugCheckCatch == Catch) {
             Thread->BugCheckCatch = Catch->Previous;
-            __atomic_sub_fetch(&KipArmedCatchFrames, 1, __ATOMIC_SEQ_CST);
+            PAL_ATOMIC_SUB_FETCH(&KipArmedCatchFrames, 1, PAL_ORDER_SEQ_CST);
         }
     }
     return Catch->Caught ? Catch->Info.Code : 0;

@@ -316,7 +316,7 @@ static VOID NTAPI KipFlushMarker(PKDPC Dpc, PVOID Context, PVOID Argument1, PVOI
     UNREFERENCED_PARAMETER(Dpc);
     UNREFERENCED_PARAMETER(Argument1);
     UNREFERENCED_PARAMETER(Argument2);
-    if (__atomic_sub_fetch(&Flush->Remaining, 1, __ATOMIC_ACQ_REL) == 0)
+    if (PAL_ATOMIC_SUB_FETCH(&Flush->Remaining, 1, PAL_ORDER_ACQ_REL) == 0)
         KeSetEvent(&Flush->Done, 0, FALSE);
 }
 

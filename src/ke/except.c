@@ -54,7 +54,7 @@ typedef struct _KI_SEH_THREAD {
     EXCEPTION_RECORD Unhandled;
 } KI_SEH_THREAD;
 
-static _Thread_local KI_SEH_THREAD KipSeh;
+static IRPSIM_THREAD_LOCAL KI_SEH_THREAD KipSeh;
 
 DECLSPEC_NORETURN static VOID KipCorrupt(PCSTR What)
 {

@@ -134,7 +134,7 @@ extern volatile ULONG KiThreadGeneration;
 FORCEINLINE PKTHREAD KiGetCurrentThreadIfAny(VOID)
 {
     PKTHREAD Thread = KiTlsThread;
-    if (Thread == NULL || KiTlsGeneration != __atomic_load_n(&KiThreadGeneration, __ATOMIC_ACQUIRE))
+    if (Thread == NULL || KiTlsGeneration != PAL_ATOMIC_LOAD(&KiThreadGeneration, PAL_ORDER_ACQUIRE))
         return NULL;
     return Thread;
 }
@@ -193,14 +193,14 @@ typedef struct _KI_QUICK_LOCK {
 VOID KiSchedSpin(VOID);
 FORCEINLINE VOID KiAcquireQuickLock(PKI_QUICK_LOCK Lock)
 {
-    while (IRPSIM_UNLIKELY(__atomic_exchange_n(&Lock->Held, 1, __ATOMIC_ACQUIRE) != 0)) {
-        while (__atomic_load_n(&Lock->Held, __ATOMIC_RELAXED) != 0)
+    while (IRPSIM_UNLIKELY(PAL_ATOMIC_EXCHANGE(&Lock->Held, 1, PAL_ORDER_ACQUIRE) != 0)) {
+        while (PAL_ATOMIC_LOAD(&Lock->Held, PAL_ORDER_RELAXED) != 0)
             KiSchedSpin();
     }
 }
 FORCEINLINE VOID KiReleaseQuickLock(PKI_QUICK_LOCK Lock)
 {
-    __atomic_store_n(&Lock->Held, 0, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Lock->Held, 0, PAL_ORDER_RELEASE);
 }
 
 /* APC support used by the I/O manager for stage-2 completion. */

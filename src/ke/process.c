@@ -23,13 +23,13 @@ NTSTATUS KiCreateSystemProcess(VOID)
     Process = (PEPROCESS)Object;
     KiInitializeDispatcherHeader(&Process->Pcb.Header, ProcessObject, (UCHAR)(sizeof(EPROCESS) / sizeof(LONG)), 0);
     Process->Pcb.UniqueProcessId = (HANDLE)(ULONG_PTR)4;
-    __atomic_store_n(&KiSystemProcess, Process, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&KiSystemProcess, Process, PAL_ORDER_RELEASE);
     return STATUS_SUCCESS;
 }
 
 VOID KiDeleteSystemProcess(VOID)
 {
-    PEPROCESS Process = __atomic_exchange_n(&KiSystemProcess, NULL, __ATOMIC_ACQ_REL);
+    PEPROCESS Process = PAL_ATOMIC_EXCHANGE(&KiSystemProcess, NULL, PAL_ORDER_ACQ_REL);
     if (Process != NULL)
         ObDereferenceObject(Process);
 }

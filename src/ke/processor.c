@@ -28,7 +28,7 @@ static ULONG KipNextProcessor;
 
 ULONG KiNextProcessor(VOID)
 {
-    ULONG Count = __atomic_load_n(&KeNumberProcessors_, __ATOMIC_RELAXED);
+    ULONG Count = PAL_ATOMIC_LOAD(&KeNumberProcessors_, PAL_ORDER_RELAXED);
     ULONG Number = KipNextProcessor++ % (Count != 0 ? Count : 1);
     return Number;
 }
@@ -61,7 +61,7 @@ NTSTATUS KiStartProcessors(ULONG Count)
         Count = 2;
     if (Count > Limit)
         Count = Limit;
-    __atomic_store_n(&KeNumberProcessors_, Count, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&KeNumberProcessors_, Count, PAL_ORDER_RELAXED);
 
     KiAcquireDispatcherLock();
     KipNextProcessor = 0;
@@ -154,7 +154,7 @@ ULONG NTAPI KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber)
 
 static KAFFINITY KipActiveMask(VOID)
 {
-    ULONG Count = __atomic_load_n(&KeNumberProcessors_, __ATOMIC_RELAXED);
+    ULONG Count = PAL_ATOMIC_LOAD(&KeNumberProcessors_, PAL_ORDER_RELAXED);
     if (Count >= sizeof(KAFFINITY) * 8)
         return ~(KAFFINITY)0;
     return ((KAFFINITY)1 << Count) - 1;
@@ -164,14 +164,14 @@ ULONG NTAPI KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors)
 {
     if (ActiveProcessors != NULL)
         *ActiveProcessors = KipActiveMask();
-    return __atomic_load_n(&KeNumberProcessors_, __ATOMIC_RELAXED);
+    return PAL_ATOMIC_LOAD(&KeNumberProcessors_, PAL_ORDER_RELAXED);
 }
 
 ULONG NTAPI KeQueryActiveProcessorCountEx(USHORT GroupNumber)
 {
     if (GroupNumber != 0 && GroupNumber != ALL_PROCESSOR_GROUPS)
         return 0;
-    return __atomic_load_n(&KeNumberProcessors_, __ATOMIC_RELAXED);
+    return PAL_ATOMIC_LOAD(&KeNumberProcessors_, PAL_ORDER_RELAXED);
 }
 
 KAFFINITY NTAPI KeQueryActiveProcessors(VOID)
@@ -186,5 +186,5 @@ USHORT NTAPI KeQueryActiveGroupCount(VOID)
 
 ULONG NTAPI KeQueryMaximumProcessorCount(VOID)
 {
-    return __atomic_load_n(&KeNumberProcessors_, __ATOMIC_RELAXED);
+    return PAL_ATOMIC_LOAD(&KeNumberProcessors_, PAL_ORDER_RELAXED);
 }

@@ -32,7 +32,7 @@ VOID KiLeaveCriticalRegionThread(PKTHREAD Thread)
 {
     Thread->KernelApcDisable++;
     if (Thread->KernelApcDisable == 0 && Thread->SpecialApcDisable == 0 && Thread->Irql == PASSIVE_LEVEL &&
-        __atomic_load_n(&Thread->KernelApcPending, __ATOMIC_ACQUIRE))
+        PAL_ATOMIC_LOAD(&Thread->KernelApcPending, PAL_ORDER_ACQUIRE))
         KiDeliverApcs(Thread, KernelMode);
 }
 
@@ -62,7 +62,7 @@ VOID NTAPI KeLeaveGuardedRegion(VOID)
                    "Pair every KeLeaveGuardedRegion with an earlier KeEnterGuardedRegion on the same thread.");
     Thread->SpecialApcDisable++;
     if (Thread->SpecialApcDisable == 0 && Thread->Irql == PASSIVE_LEVEL &&
-        __atomic_load_n(&Thread->KernelApcPending, __ATOMIC_ACQUIRE))
+        PAL_ATOMIC_LOAD(&Thread->KernelApcPending, PAL_ORDER_ACQUIRE))
         KiDeliverApcs(Thread, KernelMode);
 }
 

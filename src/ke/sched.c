@@ -257,33 +257,33 @@ VOID KiWakeAllWaiters(VOID)
 
 IRPSIM_CLOCK_MODE KiClockMode(VOID)
 {
-    return (IRPSIM_CLOCK_MODE)__atomic_load_n(&KipClockMode, __ATOMIC_ACQUIRE);
+    return (IRPSIM_CLOCK_MODE)PAL_ATOMIC_LOAD(&KipClockMode, PAL_ORDER_ACQUIRE);
 }
 
 ULONGLONG KiReadInterruptTime(VOID)
 {
     if (KiClockMode() == IrpSimClockVirtual)
-        return __atomic_load_n(&KipVirtualTime, __ATOMIC_ACQUIRE);
-    return (PalMonotonicNs() - __atomic_load_n(&KipHostBootNs, __ATOMIC_ACQUIRE)) / 100;
+        return PAL_ATOMIC_LOAD(&KipVirtualTime, PAL_ORDER_ACQUIRE);
+    return (PalMonotonicNs() - PAL_ATOMIC_LOAD(&KipHostBootNs, PAL_ORDER_ACQUIRE)) / 100;
 }
 
 LONGLONG KiReadSystemTime(VOID)
 {
     if (KiClockMode() == IrpSimClockVirtual)
-        return __atomic_load_n(&KipBootSystemTime, __ATOMIC_ACQUIRE) + (LONGLONG)KiReadInterruptTime();
+        return PAL_ATOMIC_LOAD(&KipBootSystemTime, PAL_ORDER_ACQUIRE) + (LONGLONG)KiReadInterruptTime();
     return PalSystemTime();
 }
 
 VOID KiSetVirtualTimeLocked(ULONGLONG InterruptTime)
 {
     /* Time never runs backwards. */
-    if (InterruptTime > __atomic_load_n(&KipVirtualTime, __ATOMIC_ACQUIRE))
-        __atomic_store_n(&KipVirtualTime, InterruptTime, __ATOMIC_RELEASE);
+    if (InterruptTime > PAL_ATOMIC_LOAD(&KipVirtualTime, PAL_ORDER_ACQUIRE))
+        PAL_ATOMIC_STORE(&KipVirtualTime, InterruptTime, PAL_ORDER_RELEASE);
 }
 
 ULONGLONG KiInterruptTimeToHostNs(ULONGLONG InterruptTime)
 {
-    ULONGLONG Boot = __atomic_load_n(&KipHostBootNs, __ATOMIC_ACQUIRE);
+    ULONGLONG Boot = PAL_ATOMIC_LOAD(&KipHostBootNs, PAL_ORDER_ACQUIRE);
     if (InterruptTime > (~0ULL - Boot) / 100)
         return ~0ULL;
     return Boot + InterruptTime * 100;
@@ -298,16 +298,16 @@ VOID KiSchedInitialize(IRPSIM_CLOCK_MODE ClockMode)
         KipIdleConditionReady = TRUE;
     }
     KipDpcActivity = 0;
-    __atomic_store_n(&KipHostBootNs, PalMonotonicNs(), __ATOMIC_RELEASE);
-    __atomic_store_n(&KipBootSystemTime, PalSystemTime(), __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&KipHostBootNs, PalMonotonicNs(), PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&KipBootSystemTime, PalSystemTime(), PAL_ORDER_RELEASE);
     if (KipControlled()) {
         /* Host time would make a controlled run depend on the host: the
            clock is virtual and the machine always boots at the same date. */
         ClockMode = IrpSimClockVirtual;
         IRPSIM_ATOMIC_STORE_RELEASE(&KipBootSystemTime, KIP_CONTROLLED_BOOT_TIME);
     }
-    __atomic_store_n(&KipVirtualTime, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&KipClockMode, (LONG)ClockMode, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&KipVirtualTime, 0, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&KipClockMode, (LONG)ClockMode, PAL_ORDER_RELEASE);
     KiReleaseDispatcherLock();
 }
 

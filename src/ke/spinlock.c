@@ -73,8 +73,8 @@ VOID KiReleaseHeldSpinLocks(PKTHREAD Thread)
 {
     for (ULONG i = 0; i < Thread->HeldLockCount; i++) {
         ULONG_PTR Expected = (ULONG_PTR)Thread;
-        __atomic_compare_exchange_n(Thread->HeldLocks[i].Lock, &Expected, 0, FALSE, __ATOMIC_RELEASE,
-                                    __ATOMIC_RELAXED);
+        PAL_ATOMIC_COMPARE_EXCHANGE(Thread->HeldLocks[i].Lock, &Expected, 0, FALSE, PAL_ORDER_RELEASE,
+                                    PAL_ORDER_RELAXED);
     }
     Thread->HeldLockCount = 0;
 }
@@ -100,14 +100,14 @@ static VOID KipAcquire(PKTHREAD Thread, PKSPIN_LOCK Lock, BOOLEAN Queued)
     ULONG Spins = 0;
 
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_SPINLOCK, Lock);
-    if (__atomic_load_n(Lock, __ATOMIC_RELAXED) == Self)
+    if (PAL_ATOMIC_LOAD(Lock, PAL_ORDER_RELAXED) == Self)
         VfBugCheck(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)Lock, 0, 0, 0, NULL, NULL, NULL);
     for (;;) {
         ULONG_PTR Expected = 0;
-        if (__atomic_compare_exchange_n(Lock, &Expected, Self, FALSE, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        if (PAL_ATOMIC_COMPARE_EXCHANGE(Lock, &Expected, Self, FALSE, PAL_ORDER_ACQUIRE, PAL_ORDER_RELAXED))
             break;
         if (++Spins % KIP_SPINS_BEFORE_CHECK == 0 && !KipIsLiveThread(Expected) &&
-            __atomic_load_n(Lock, __ATOMIC_RELAXED) == Expected)
+            PAL_ATOMIC_LOAD(Lock, PAL_ORDER_RELAXED) == Expected)
             VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, KI_VF_UNINITIALIZED, (ULONG_PTR)Lock, Expected, 0, NULL,
                        "A spin lock holds a value that is not a thread: it was never initialised with "
                        "KeInitializeSpinLock (or the memory was overwritten or freed). Windows would spin forever.",
@@ -120,7 +120,7 @@ static VOID KipAcquire(PKTHREAD Thread, PKSPIN_LOCK Lock, BOOLEAN Queued)
 
 static VOID KipRelease(PKTHREAD Thread, PKSPIN_LOCK Lock, BOOLEAN Queued)
 {
-    ULONG_PTR Owner = __atomic_load_n(Lock, __ATOMIC_RELAXED);
+    ULONG_PTR Owner = PAL_ATOMIC_LOAD(Lock, PAL_ORDER_RELAXED);
     LONG Index;
 
     if (Owner != (ULONG_PTR)Thread)
@@ -138,7 +138,7 @@ static VOID KipRelease(PKTHREAD Thread, PKSPIN_LOCK Lock, BOOLEAN Queued)
         Thread->HeldLocks[Index] = Thread->HeldLocks[Thread->HeldLockCount - 1];
         Thread->HeldLockCount--;
     }
-    __atomic_store_n(Lock, 0, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(Lock, 0, PAL_ORDER_RELEASE);
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_SPINLOCK, Lock);
 }
 
@@ -162,7 +162,7 @@ static VOID KipCheckAtDpcLevel(PKTHREAD Thread, PKSPIN_LOCK Lock, ULONG SubCode)
 
 VOID NTAPI KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
 {
-    __atomic_store_n(SpinLock, 0, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(SpinLock, 0, PAL_ORDER_RELEASE);
 }
 
 KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
@@ -208,10 +208,10 @@ BOOLEAN NTAPI KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
     ULONG_PTR Expected = 0;
     KipCheckAtDpcLevel(Thread, SpinLock, 0x40);
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_SPINLOCK, SpinLock);
-    if (__atomic_load_n(SpinLock, __ATOMIC_RELAXED) == (ULONG_PTR)Thread)
+    if (PAL_ATOMIC_LOAD(SpinLock, PAL_ORDER_RELAXED) == (ULONG_PTR)Thread)
         VfBugCheck(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)SpinLock, 0, 0, 0, NULL, NULL, NULL);
-    if (!__atomic_compare_exchange_n(SpinLock, &Expected, (ULONG_PTR)Thread, FALSE, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED))
+    if (!PAL_ATOMIC_COMPARE_EXCHANGE(SpinLock, &Expected, (ULONG_PTR)Thread, FALSE, PAL_ORDER_ACQUIRE,
+                                     PAL_ORDER_RELAXED))
         return FALSE;
     KipTrackLock(Thread, SpinLock, FALSE);
     return TRUE;
@@ -221,7 +221,7 @@ BOOLEAN NTAPI KeTestSpinLock(PKSPIN_LOCK SpinLock)
 {
     /* TRUE when the lock is free (an acquire would likely succeed). */
     IRPSIM_SCHED_POINT(KI_SCHED_POINT_SPINLOCK, SpinLock);
-    return __atomic_load_n(SpinLock, __ATOMIC_ACQUIRE) == 0;
+    return PAL_ATOMIC_LOAD(SpinLock, PAL_ORDER_ACQUIRE) == 0;
 }
 
 VOID NTAPI KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle)

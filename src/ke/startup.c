@@ -21,7 +21,7 @@ static volatile LONG KipSystemRunning;
 
 BOOLEAN KiIsSystemRunning(VOID)
 {
-    return __atomic_load_n(&KipSystemRunning, __ATOMIC_ACQUIRE) != 0;
+    return PAL_ATOMIC_LOAD(&KipSystemRunning, PAL_ORDER_ACQUIRE) != 0;
 }
 
 static IRPSIM_CLOCK_MODE KipEffectiveClockMode(const IRPSIM_CONFIG *Config)
@@ -48,7 +48,7 @@ static VOID KipStopEverything(VOID)
     KiJoinHostThreads(FALSE);
     KiStopProcessors();
     KiStopClock();
-    __atomic_store_n(&KipSystemRunning, 0, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&KipSystemRunning, 0, PAL_ORDER_RELEASE);
     KiResetTimerHeap();
     /* Stale first: nothing may find a thread object that is being freed. */
     KiAdvanceThreadGeneration();
@@ -85,7 +85,7 @@ NTSTATUS KiInitializeSystem(const IRPSIM_CONFIG *Config)
         KipStopEverything();
         return Status;
     }
-    __atomic_store_n(&KipSystemRunning, 1, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&KipSystemRunning, 1, PAL_ORDER_RELEASE);
     return STATUS_SUCCESS;
 }
 

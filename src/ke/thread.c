@@ -68,9 +68,9 @@ PKTHREAD KiCreateThreadObjectEx(BOOLEAN SystemThread, BOOLEAN ProcessorThread, U
     POBP_DELETE_PROCEDURE Expected = NULL;
 
     /* Set once; later calls only read it (the object manager reads it too). */
-    if (__atomic_load_n(&ObpThreadObjectType.DeleteProcedure, __ATOMIC_ACQUIRE) != KipDeleteThreadProcedure)
-        __atomic_compare_exchange_n(&ObpThreadObjectType.DeleteProcedure, &Expected, KipDeleteThreadProcedure, FALSE,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    if (PAL_ATOMIC_LOAD(&ObpThreadObjectType.DeleteProcedure, PAL_ORDER_ACQUIRE) != KipDeleteThreadProcedure)
+        PAL_ATOMIC_COMPARE_EXCHANGE(&ObpThreadObjectType.DeleteProcedure, &Expected, KipDeleteThreadProcedure, FALSE,
+                                    PAL_ORDER_ACQ_REL, PAL_ORDER_ACQUIRE);
     if (!NT_SUCCESS(ObpCreateObject(&ObpThreadObjectType, sizeof(ETHREAD), NULL, FALSE, &Object)))
         return NULL;
     Thread = (PKTHREAD)Object; /* zeroed */
@@ -128,7 +128,7 @@ VOID KiDeleteThreadObject(PKTHREAD Thread)
 VOID KiBindCurrentThread(PKTHREAD Thread)
 {
     KiTlsThread = Thread;
-    KiTlsGeneration = __atomic_load_n(&KiThreadGeneration, __ATOMIC_ACQUIRE);
+    KiTlsGeneration = PAL_ATOMIC_LOAD(&KiThreadGeneration, PAL_ORDER_ACQUIRE);
 }
 
 VOID KiUnbindCurrentThread(VOID)
@@ -191,7 +191,7 @@ static void KipThreadBase(void *Context)
     }
     Thread->ExitFrameArmed = FALSE;
     PspExitThread(Thread, Thread->ExitStatus);
-    __atomic_store_n(&Record->Finished, 1, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Record->Finished, 1, PAL_ORDER_RELEASE);
 }
 
 NTSTATUS KiStartThread(PKTHREAD Thread, PKSTART_ROUTINE StartRoutine, PVOID StartContext, PDRIVER_OBJECT Driver)
@@ -242,7 +242,7 @@ VOID KiJoinHostThreads(BOOLEAN FinishedOnly)
         KiAcquireDispatcherLock();
         for (PLIST_ENTRY Entry = KipHostThreadList.Flink; Entry != &KipHostThreadList; Entry = Entry->Flink) {
             PKI_HOST_THREAD Record = CONTAINING_RECORD(Entry, KI_HOST_THREAD, Link);
-            if (!FinishedOnly || __atomic_load_n(&Record->Finished, __ATOMIC_ACQUIRE)) {
+            if (!FinishedOnly || PAL_ATOMIC_LOAD(&Record->Finished, PAL_ORDER_ACQUIRE)) {
                 Found = Record;
                 RemoveEntryList(&Record->Link);
                 break;
@@ -309,7 +309,7 @@ VOID KiReleaseThreadObjects(VOID)
         Thread = CONTAINING_RECORD(RemoveHeadList(&Releasing), KTHREAD, ThreadListEntry);
         InitializeListHead(&Thread->ThreadListEntry);
         KiReleaseDispatcherLock();
-        __atomic_store_n(&Thread->Terminating, TRUE, __ATOMIC_RELEASE);
+        PAL_ATOMIC_STORE(&Thread->Terminating, TRUE, PAL_ORDER_RELEASE);
         KiRundownThread(Thread);
         ObDereferenceObject(Thread); /* the thread's own reference */
     }
@@ -317,9 +317,9 @@ VOID KiReleaseThreadObjects(VOID)
 
 VOID KiAdvanceThreadGeneration(VOID)
 {
-    ULONG Next = __atomic_add_fetch(&KiThreadGeneration, 1, __ATOMIC_ACQ_REL);
+    ULONG Next = PAL_ATOMIC_ADD_FETCH(&KiThreadGeneration, 1, PAL_ORDER_ACQ_REL);
     if (Next == 0)
-        __atomic_store_n(&KiThreadGeneration, 1, __ATOMIC_RELEASE); /* 0 means "unbound" */
+        PAL_ATOMIC_STORE(&KiThreadGeneration, 1, PAL_ORDER_RELEASE); /* 0 means "unbound" */
     KiAcquireDispatcherLock();
     KipNextThreadId = KIP_FIRST_THREAD_ID;
     KiReleaseDispatcherLock();
@@ -340,22 +340,22 @@ KPRIORITY NTAPI KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority)
                    "KeSetPriorityThread was given a priority outside LOW_PRIORITY (0) .. HIGH_PRIORITY (31).",
                    "Pass a priority between 0 and 31 (1-15 variable, 16-31 real-time).");
     /* Recorded and reported; the host scheduler ignores it. */
-    return __atomic_exchange_n(&Thread->Priority, Priority, __ATOMIC_ACQ_REL);
+    return PAL_ATOMIC_EXCHANGE(&Thread->Priority, Priority, PAL_ORDER_ACQ_REL);
 }
 
 KPRIORITY NTAPI KeQueryPriorityThread(PKTHREAD Thread)
 {
-    return __atomic_load_n(&Thread->Priority, __ATOMIC_ACQUIRE);
+    return PAL_ATOMIC_LOAD(&Thread->Priority, PAL_ORDER_ACQUIRE);
 }
 
 LONG NTAPI KeSetBasePriorityThread(PKTHREAD Thread, LONG Increment)
 {
-    LONG Previous = __atomic_exchange_n(&Thread->BasePriorityIncrement, Increment, __ATOMIC_ACQ_REL);
+    LONG Previous = PAL_ATOMIC_EXCHANGE(&Thread->BasePriorityIncrement, Increment, PAL_ORDER_ACQ_REL);
     LONG Priority = KIP_DEFAULT_PRIORITY + Increment;
     if (Priority < 1)
         Priority = 1;
     if (Priority > 15)
         Priority = 15;
-    __atomic_store_n(&Thread->Priority, Priority, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Thread->Priority, Priority, PAL_ORDER_RELEASE);
     return Previous;
 }

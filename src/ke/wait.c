@@ -158,7 +158,7 @@ static NTSTATUS KipWait(PKTHREAD Thread, ULONG Count, PVOID Objects[], WAIT_TYPE
                 KiReleaseDispatcherLock();
                 break;
             }
-            if (WaitMode == UserMode && __atomic_load_n(&Thread->UserApcPending, __ATOMIC_ACQUIRE)) {
+            if (WaitMode == UserMode && PAL_ATOMIC_LOAD(&Thread->UserApcPending, PAL_ORDER_ACQUIRE)) {
                 Status = STATUS_USER_APC;
                 KiReleaseDispatcherLock();
                 break;

@@ -32,7 +32,7 @@ DECLSPEC_NORETURN static VOID MipRaiseProbeFailure(NTSTATUS Status, BOOLEAN Writ
 VOID NTAPI MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode, LOCK_OPERATION Operation)
 {
     PMDL Mdl = MemoryDescriptorList;
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     KIRQL Irql = KeGetCurrentIrql();
     BOOLEAN Write = Operation != IoReadAccess;
     CSHORT Wrong;

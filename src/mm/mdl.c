@@ -43,7 +43,7 @@ SIZE_T NTAPI MmSizeOfMdl(PVOID Base, SIZE_T Length)
  */
 PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota, PIRP Irp)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     ULONG Pages;
     SIZE_T Size;
     PMDL Mdl;
@@ -84,7 +84,7 @@ PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBu
 
 VOID NTAPI IoFreeMdl(PMDL Mdl)
 {
-    PVOID Caller = __builtin_return_address(0);
+    PVOID Caller = PAL_RETURN_ADDRESS();
     CSHORT Flags = Mdl->MdlFlags;
     BOOLEAN Allocated;
 
@@ -119,7 +119,7 @@ PMDL NTAPI MmCreateMdl(PMDL MemoryDescriptorList, PVOID Base, SIZE_T Length)
         return NULL;
     if (Mdl == NULL) {
         Mdl = (PMDL)ExpAllocatePool(NonPagedPool, MmSizeOfMdl(Base, Length), MI_MDL_POOL_TAG, TRUE,
-                                    __builtin_return_address(0));
+                                    PAL_RETURN_ADDRESS());
         if (Mdl == NULL)
             return NULL;
     }

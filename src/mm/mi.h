@@ -15,6 +15,8 @@
 #include <wdm.h>
 #include <stdio.h>
 
+#include "../platform/pal_compiler.h"
+
 /* Pool tag of MDLs ("Mdl " in a pool dump, as on Windows). */
 #define MI_MDL_POOL_TAG 0x206C644DU
 

@@ -44,7 +44,7 @@ NTSTATUS IrpSimDeclareInvalidRange(PVOID Address, SIZE_T Length)
     } else {
         MiInvalidRanges[MiInvalidRangeCount].Start = Start;
         MiInvalidRanges[MiInvalidRangeCount].End = Start + Length;
-        __atomic_store_n(&MiInvalidRangeCount, MiInvalidRangeCount + 1, __ATOMIC_RELEASE);
+        PAL_ATOMIC_STORE(&MiInvalidRangeCount, MiInvalidRangeCount + 1, PAL_ORDER_RELEASE);
     }
     PalMutexUnlock(&MiRangeLock);
     return Status;
@@ -57,7 +57,7 @@ NTSTATUS IrpSimRemoveInvalidRange(PVOID Address)
     for (ULONG i = 0; i < MiInvalidRangeCount; i++) {
         if (MiInvalidRanges[i].Start == (ULONG_PTR)Address) {
             MiInvalidRanges[i] = MiInvalidRanges[MiInvalidRangeCount - 1];
-            __atomic_store_n(&MiInvalidRangeCount, MiInvalidRangeCount - 1, __ATOMIC_RELEASE);
+            PAL_ATOMIC_STORE(&MiInvalidRangeCount, MiInvalidRangeCount - 1, PAL_ORDER_RELEASE);
             Status = STATUS_SUCCESS;
             break;
         }
@@ -69,7 +69,7 @@ NTSTATUS IrpSimRemoveInvalidRange(PVOID Address)
 VOID MiClearInvalidRanges(VOID)
 {
     PalMutexLock(&MiRangeLock);
-    __atomic_store_n(&MiInvalidRangeCount, 0, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&MiInvalidRangeCount, 0, PAL_ORDER_RELEASE);
     PalMutexUnlock(&MiRangeLock);
 }
 
@@ -78,7 +78,7 @@ static ULONG_PTR MipFirstDeclaredInvalid(ULONG_PTR Start, ULONG_PTR End)
 {
     ULONG_PTR First = 0;
     /* Every probe asks: no lock while no range is declared (the usual case). */
-    if (__atomic_load_n(&MiInvalidRangeCount, __ATOMIC_ACQUIRE) == 0)
+    if (PAL_ATOMIC_LOAD(&MiInvalidRangeCount, PAL_ORDER_ACQUIRE) == 0)
         return 0;
     PalMutexLock(&MiRangeLock);
     for (ULONG i = 0; i < MiInvalidRangeCount; i++) {

@@ -90,8 +90,8 @@ NTSTATUS ObpCreateHandle(PVOID Object, ACCESS_MASK GrantedAccess, ULONG HandleAt
     ObpHandles[Index].GrantedAccess = ObpMapGenericAccess(Header->Type, GrantedAccess);
     ObpHandles[Index].Attributes = HandleAttributes;
     ObpHandleHint = Index + 1;
-    __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
-    __atomic_add_fetch(&Header->HandleCount, 1, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
+    PAL_ATOMIC_ADD_FETCH(&Header->HandleCount, 1, PAL_ORDER_SEQ_CST);
     PalMutexUnlock(&ObpLock);
     *Handle = ObpEncodeHandle(Index, (HandleAttributes & OBJ_KERNEL_HANDLE) != 0);
     return STATUS_SUCCESS;
@@ -145,7 +145,7 @@ NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAcces
             return STATUS_ACCESS_DENIED;
         }
     }
-    __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
     if (HandleInformation != NULL) {
         HandleInformation->GrantedAccess = Granted;
         HandleInformation->HandleAttributes = ObpHandles[Index].Attributes;
@@ -178,7 +178,7 @@ NTSTATUS NTAPI ObCloseHandle(HANDLE Handle, KPROCESSOR_MODE PreviousMode)
     if ((ULONG)Index < ObpHandleHint)
         ObpHandleHint = (ULONG)Index;
     Header = OBJECT_TO_OBJECT_HEADER(Object);
-    Remaining = __atomic_sub_fetch(&Header->HandleCount, 1, __ATOMIC_SEQ_CST);
+    Remaining = PAL_ATOMIC_SUB_FETCH(&Header->HandleCount, 1, PAL_ORDER_SEQ_CST);
     PalMutexUnlock(&ObpLock);
     if (Header->Type->CloseProcedure != NULL)
         Header->Type->CloseProcedure(Object, Remaining, PreviousMode);

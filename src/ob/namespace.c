@@ -211,7 +211,7 @@ NTSTATUS ObpLookupObjectName(PCUNICODE_STRING Path, POBJECT_TYPE Type, PVOID *Ob
             memcpy(Remainder->Buffer, Rest, RestBytes);
             Remainder->Length = (USHORT)RestBytes;
         }
-        __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
         *Object = OBJECT_HEADER_TO_BODY(Header);
         Status = STATUS_SUCCESS;
         break;
@@ -273,7 +273,7 @@ NTSTATUS ObpDeleteSymbolicLink(PCUNICODE_STRING LinkName)
     PalMutexLock(&ObpLock);
     Header = ObpFindExactLocked(Canonical);
     if (Header != NULL && Header->Type == &ObpSymbolicLinkObjectType) {
-        __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
         Object = OBJECT_HEADER_TO_BODY(Header);
     }
     PalMutexUnlock(&ObpLock);

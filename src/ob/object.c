@@ -145,12 +145,12 @@ POBJECT_TYPE ObpGetObjectType(PVOID Object)
 
 LONG_PTR ObpGetPointerCount(PVOID Object)
 {
-    return __atomic_load_n(&ObpCheckedHeader(Object, "ObpGetPointerCount")->PointerCount, __ATOMIC_SEQ_CST);
+    return PAL_ATOMIC_LOAD(&ObpCheckedHeader(Object, "ObpGetPointerCount")->PointerCount, PAL_ORDER_SEQ_CST);
 }
 
 LONG_PTR ObpGetHandleCount(PVOID Object)
 {
-    return __atomic_load_n(&ObpCheckedHeader(Object, "ObpGetHandleCount")->HandleCount, __ATOMIC_SEQ_CST);
+    return PAL_ATOMIC_LOAD(&ObpCheckedHeader(Object, "ObpGetHandleCount")->HandleCount, PAL_ORDER_SEQ_CST);
 }
 
 PCWSTR ObpGetObjectName(PVOID Object)
@@ -169,9 +169,9 @@ VOID ObpRemoveObjectName(PVOID Object)
 LONG_PTR FASTCALL ObfReferenceObject(PVOID Object)
 {
     POBJECT_HEADER Header = ObpCheckedHeader(Object, "ObReferenceObject");
-    LONG_PTR Count = __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+    LONG_PTR Count = PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
     if (Count <= 1) {
-        __atomic_sub_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_SUB_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3F, (ULONG_PTR)Object, 1, 0, NULL, NULL, NULL);
     }
     return Count;
@@ -221,7 +221,7 @@ static BOOLEAN ObpMayFreeBody(POBJECT_HEADER Header)
 
     if (!VfActiveAny())
         return TRUE;
-    __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
     if (Header->Type == &ObpDeviceObjectType) {
         PDEVICE_OBJECT Device = (PDEVICE_OBJECT)Body;
         /* The device still holds its reference on the driver object. */
@@ -241,15 +241,15 @@ static BOOLEAN ObpMayFreeBody(POBJECT_HEADER Header)
                  (size_t)Header->BodySize);
     }
     VfCheckFreedMemory(Body, Header->BodySize, What, Advice);
-    return __atomic_sub_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST) == 0;
+    return PAL_ATOMIC_SUB_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST) == 0;
 }
 
 LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object)
 {
     POBJECT_HEADER Header = ObpCheckedHeader(Object, "ObDereferenceObject");
-    LONG_PTR Count = __atomic_sub_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+    LONG_PTR Count = PAL_ATOMIC_SUB_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
     if (Count < 0) {
-        __atomic_add_fetch(&Header->PointerCount, 1, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3F, (ULONG_PTR)Object, (ULONG_PTR)-1, 0, NULL, NULL, NULL);
     }
     if (Count == 0 && ObpMayFreeBody(Header))

@@ -9,8 +9,9 @@
  * threads: Linux, macOS, and Windows through winpthreads) and pal_win32.c
  * (the Win32 API: MSVC, MinGW-w64). docs/portability.md has the details.
  *
- * This header uses standard C types only, and includes no host header and
- * none of irpsim's WDK headers: the simulator includes it next to the WDK
+ * This header uses standard C types only (and pal_compiler.h, the
+ * simulator's compiler layer), and includes no host header and none of
+ * irpsim's WDK headers: the simulator includes it next to the WDK
  * types (ULONG, LARGE_INTEGER, NTSTATUS, ...), and the PAL implementation
  * includes it next to the host's headers (<pthread.h>, <windows.h>), which
  * declare the same names differently. So host objects are opaque here: a
@@ -23,6 +24,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "pal_compiler.h" /* atomics and the like, for GCC, Clang and cl.exe */
 
 #if defined(_MSC_VER)
 #define PAL_NORETURN __declspec(noreturn)

@@ -186,9 +186,7 @@ void PalThreadDetach(PPAL_THREAD Thread)
 void PalThreadExitCurrent(void)
 {
     _endthreadex(0);
-#if !defined(_MSC_VER)
-    abort(); /* not reached; MinGW does not declare _endthreadex noreturn */
-#endif
+    abort(); /* not reached; the C runtimes do not declare _endthreadex noreturn */
 }
 
 void PalThreadYield(void)

@@ -12,7 +12,7 @@
 
 VOID PspExitThread(PKTHREAD Thread, NTSTATUS ExitStatus)
 {
-    __atomic_store_n(&Thread->Terminating, TRUE, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Thread->Terminating, TRUE, PAL_ORDER_RELEASE);
     Thread->ExitStatus = ExitStatus;
     /* A host thread that exits holding spin locks must not leave them held. */
     KiReleaseHeldSpinLocks(Thread);

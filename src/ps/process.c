@@ -6,7 +6,7 @@
 
 PEPROCESS NTAPI PsGetCurrentProcess(VOID)
 {
-    return __atomic_load_n(&KiSystemProcess, __ATOMIC_ACQUIRE);
+    return PAL_ATOMIC_LOAD(&KiSystemProcess, PAL_ORDER_ACQUIRE);
 }
 
 HANDLE NTAPI PsGetCurrentProcessId(VOID)

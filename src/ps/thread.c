@@ -36,13 +36,13 @@ BOOLEAN NTAPI IoIsSystemThread(PETHREAD Thread)
 
 BOOLEAN NTAPI PsIsThreadTerminating(PETHREAD Thread)
 {
-    return __atomic_load_n(&KiThreadFromEThread(Thread)->Terminating, __ATOMIC_ACQUIRE);
+    return PAL_ATOMIC_LOAD(&KiThreadFromEThread(Thread)->Terminating, PAL_ORDER_ACQUIRE);
 }
 
 PEPROCESS NTAPI PsGetThreadProcess(PETHREAD Thread)
 {
     UNREFERENCED_PARAMETER(Thread);
-    return __atomic_load_n(&KiSystemProcess, __ATOMIC_ACQUIRE);
+    return PAL_ATOMIC_LOAD(&KiSystemProcess, PAL_ORDER_ACQUIRE);
 }
 
 KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID)

@@ -19,7 +19,7 @@ VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNu
 {
     /* Per thread, and still readable after the bug check unwinds to a
        catch frame (the caught report points at it). */
-    static _Thread_local CHAR Rule[512];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[512];
     PCSTR Expression = VoidFailedAssertion != NULL ? (PCSTR)VoidFailedAssertion : "(unknown expression)";
     PCSTR FileName = VoidFileName != NULL ? (PCSTR)VoidFileName : "(unknown file)";
     PCSTR Message = MutableMessage != NULL ? MutableMessage : "";

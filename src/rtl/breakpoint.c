@@ -35,10 +35,10 @@ static VOID RtlpBreak(PVOID Caller, BOOLEAN HasStatus, ULONG Status)
 
 VOID NTAPI DbgBreakPoint(VOID)
 {
-    RtlpBreak(__builtin_return_address(0), FALSE, 0);
+    RtlpBreak(PAL_RETURN_ADDRESS(), FALSE, 0);
 }
 
 VOID NTAPI DbgBreakPointWithStatus(ULONG Status)
 {
-    RtlpBreak(__builtin_return_address(0), TRUE, Status);
+    RtlpBreak(PAL_RETURN_ADDRESS(), TRUE, Status);
 }

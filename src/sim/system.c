@@ -16,7 +16,7 @@ static volatile LONG IrpSimpInitialized;
 static ULONG IrpSimpLastLeakCount;
 
 /* The catch frame behind irpsim_assert_bugcheck (include/irpsim/cmocka.h). */
-_Thread_local IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck;
+IRPSIM_THREAD_LOCAL IRPSIM_BUGCHECK_CATCH irpsim_last_bugcheck;
 
 VOID IrpSimDefaultConfig(PIRPSIM_CONFIG Config)
 {
@@ -65,7 +65,7 @@ NTSTATUS IrpSimInitialize(const IRPSIM_CONFIG *Config)
     NTSTATUS Status;
     IRPSIM_CONFIG Effective;
 
-    if (__atomic_load_n(&IrpSimpInitialized, __ATOMIC_SEQ_CST))
+    if (PAL_ATOMIC_LOAD(&IrpSimpInitialized, PAL_ORDER_SEQ_CST))
         return STATUS_INVALID_DEVICE_STATE;
     IrpSimDefaultConfig(&Effective);
     if (Config != NULL) {
@@ -97,7 +97,7 @@ NTSTATUS IrpSimInitialize(const IRPSIM_CONFIG *Config)
     Status = IopInitializeSystem(&IrpSimpConfig);
     if (!NT_SUCCESS(Status))
         goto FailIo;
-    __atomic_store_n(&IrpSimpInitialized, 1, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_STORE(&IrpSimpInitialized, 1, PAL_ORDER_SEQ_CST);
     return STATUS_SUCCESS;
 
 FailIo:
@@ -113,7 +113,7 @@ FailKe:
 
 BOOLEAN IrpSimIsInitialized(VOID)
 {
-    return __atomic_load_n(&IrpSimpInitialized, __ATOMIC_SEQ_CST) != 0;
+    return PAL_ATOMIC_LOAD(&IrpSimpInitialized, PAL_ORDER_SEQ_CST) != 0;
 }
 
 ULONG IrpSimGetShutdownLeakCount(VOID)
@@ -136,7 +136,7 @@ static VOID IrpSimpCollectDriver(PVOID Object, PVOID Context)
     if ((Driver->Flags & DRVO_UNLOAD_INVOKED) == 0 && List->Count < RTL_NUMBER_OF(List->Drivers) &&
         ObpGetPointerCount(Driver) > 0) {
         /* The ob lock is held here: take the reference without calling back in. */
-        __atomic_add_fetch(&OBJECT_TO_OBJECT_HEADER(Driver)->PointerCount, 1, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_ADD_FETCH(&OBJECT_TO_OBJECT_HEADER(Driver)->PointerCount, 1, PAL_ORDER_SEQ_CST);
         List->Drivers[List->Count++] = Driver;
     }
 }
@@ -220,7 +220,7 @@ VOID IrpSimShutdown(VOID)
     }
     IrpSimpLastLeakCount = Leaks;
 
-    __atomic_store_n(&IrpSimpInitialized, 0, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_STORE(&IrpSimpInitialized, 0, PAL_ORDER_SEQ_CST);
     VfShutdown(); /* teardown frees what is left without checking it */
     IopShutdownSystem();
     ExpShutdownWorkers();

@@ -27,7 +27,7 @@ static BOOLEAN UmpUserCompletion(PIRP Irp, PETHREAD Thread, PFILE_OBJECT FileObj
     if (Routine != NULL) {
         (void)UmpQueueIoApc(KiThreadFromEThread(Thread), Routine, Context, Irp->UserIosb);
     } else if (Port != NULL && Context != NULL) {
-        BOOLEAN Skip = (__atomic_load_n(&FileObject->Flags, __ATOMIC_RELAXED) & FO_SKIP_COMPLETION_PORT) &&
+        BOOLEAN Skip = (PAL_ATOMIC_LOAD(&FileObject->Flags, PAL_ORDER_RELAXED) & FO_SKIP_COMPLETION_PORT) &&
                        !Irp->PendingReturned && NT_SUCCESS(Status);
         if (!Skip)
             UmpPostCompletionPacket(Port->Port, (ULONG_PTR)Port->Key, Context, Status, Irp->IoStatus.Information);
@@ -37,6 +37,6 @@ static BOOLEAN UmpUserCompletion(PIRP Irp, PETHREAD Thread, PFILE_OBJECT FileObj
 
 VOID UmpInstallCompletionHook(VOID)
 {
-    if (__atomic_load_n(&IopUserCompletionHook, __ATOMIC_SEQ_CST) != UmpUserCompletion)
+    if (PAL_ATOMIC_LOAD(&IopUserCompletionHook, PAL_ORDER_SEQ_CST) != UmpUserCompletion)
         IopSetUserCompletionHook(UmpUserCompletion);
 }

@@ -11,18 +11,18 @@
 
 VOID UmpAcquireFileObjectLock(PFILE_OBJECT FileObject, KPROCESSOR_MODE Mode)
 {
-    if (__atomic_exchange_n(&FileObject->Busy, 1, __ATOMIC_SEQ_CST) == 0)
+    if (PAL_ATOMIC_EXCHANGE(&FileObject->Busy, 1, PAL_ORDER_SEQ_CST) == 0)
         return;
-    __atomic_add_fetch(&FileObject->Waiters, 1, __ATOMIC_SEQ_CST);
-    while (__atomic_exchange_n(&FileObject->Busy, 1, __ATOMIC_SEQ_CST) != 0)
+    PAL_ATOMIC_ADD_FETCH(&FileObject->Waiters, 1, PAL_ORDER_SEQ_CST);
+    while (PAL_ATOMIC_EXCHANGE(&FileObject->Busy, 1, PAL_ORDER_SEQ_CST) != 0)
         (void)KeWaitForSingleObject(&FileObject->Lock, Executive, Mode,
                                     (FileObject->Flags & FO_ALERTABLE_IO) != 0, NULL);
-    __atomic_sub_fetch(&FileObject->Waiters, 1, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_SUB_FETCH(&FileObject->Waiters, 1, PAL_ORDER_SEQ_CST);
 }
 
 VOID UmpReleaseFileObjectLock(PFILE_OBJECT FileObject)
 {
-    __atomic_store_n(&FileObject->Busy, 0, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&FileObject->Waiters, __ATOMIC_SEQ_CST) != 0)
+    PAL_ATOMIC_STORE(&FileObject->Busy, 0, PAL_ORDER_SEQ_CST);
+    if (PAL_ATOMIC_LOAD(&FileObject->Waiters, PAL_ORDER_SEQ_CST) != 0)
         KeSetEvent(&FileObject->Lock, 0, FALSE);
 }

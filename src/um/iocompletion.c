@@ -59,9 +59,9 @@ static NTSTATUS UmpCreateIoCompletion(PHANDLE Handle)
     NTSTATUS Status;
 
     /* Set once (before any port exists); afterwards only read. */
-    if (__atomic_load_n(&ObpIoCompletionObjectType.DeleteProcedure, __ATOMIC_ACQUIRE) != UmpDeleteIoCompletion) {
-        __atomic_store_n(&ObpIoCompletionObjectType.DeleteProcedure, UmpDeleteIoCompletion, __ATOMIC_RELEASE);
-        __atomic_store_n(&ObpIoCompletionObjectType.CloseProcedure, UmpCloseIoCompletion, __ATOMIC_RELEASE);
+    if (PAL_ATOMIC_LOAD(&ObpIoCompletionObjectType.DeleteProcedure, PAL_ORDER_ACQUIRE) != UmpDeleteIoCompletion) {
+        PAL_ATOMIC_STORE(&ObpIoCompletionObjectType.DeleteProcedure, UmpDeleteIoCompletion, PAL_ORDER_RELEASE);
+        PAL_ATOMIC_STORE(&ObpIoCompletionObjectType.CloseProcedure, UmpCloseIoCompletion, PAL_ORDER_RELEASE);
     }
     Status = ObpCreateObject(&ObpIoCompletionObjectType, sizeof(*Port), NULL, FALSE, (PVOID *)&Port);
     if (!NT_SUCCESS(Status))
@@ -122,8 +122,8 @@ static NTSTATUS UmpAssociateFile(HANDLE FileHandle, HANDLE PortHandle, ULONG_PTR
         Context->Key = (PVOID)Key;
         UmpInstallCompletionHook();
         /* A file is associated with one port for good. */
-        if (__atomic_compare_exchange_n(&FileObject->CompletionContext, &Expected, Context, FALSE,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        if (PAL_ATOMIC_COMPARE_EXCHANGE(&FileObject->CompletionContext, &Expected, Context, FALSE,
+                                        PAL_ORDER_SEQ_CST, PAL_ORDER_SEQ_CST)) {
             Port = NULL;
         } else {
             ExFreePool(Context);
@@ -252,7 +252,7 @@ BOOL WINAPI SetFileCompletionNotificationModes(HANDLE FileHandle, UCHAR Flags)
         return (BOOL)UmpLeave(&Call, FALSE);
     }
     if (Flags & FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)
-        __atomic_or_fetch(&FileObject->Flags, FO_SKIP_COMPLETION_PORT, __ATOMIC_SEQ_CST);
+        PAL_ATOMIC_OR_FETCH(&FileObject->Flags, FO_SKIP_COMPLETION_PORT, PAL_ORDER_SEQ_CST);
     ObDereferenceObject(FileObject);
     return (BOOL)UmpLeave(&Call, TRUE);
 }

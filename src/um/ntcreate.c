@@ -37,7 +37,7 @@ static NTSTATUS UmpSendCreate(PFILE_OBJECT FileObject, KPROCESSOR_MODE Mode, ACC
     NTSTATUS Status;
     PIRP Irp;
 
-    Irp = IopAllocateIrp(Device->StackSize, FALSE, IrpSimIrpOriginIoManager, __builtin_return_address(0));
+    Irp = IopAllocateIrp(Device->StackSize, FALSE, IrpSimIrpOriginIoManager, PAL_RETURN_ADDRESS());
     if (Irp == NULL)
         return STATUS_INSUFFICIENT_RESOURCES;
     memset(&Security, 0, sizeof(Security));
@@ -140,8 +140,8 @@ static BOOLEAN UmpCountOpen(PDEVICE_OBJECT Device)
         InterlockedIncrement(&Device->ReferenceCount);
         return TRUE;
     }
-    return __atomic_compare_exchange_n(&Device->ReferenceCount, &Expected, 1, FALSE, __ATOMIC_SEQ_CST,
-                                       __ATOMIC_SEQ_CST);
+    return PAL_ATOMIC_COMPARE_EXCHANGE(&Device->ReferenceCount, &Expected, 1, FALSE, PAL_ORDER_SEQ_CST,
+                                       PAL_ORDER_SEQ_CST);
 }
 
 NTSTATUS NTAPI NtCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
@@ -207,7 +207,7 @@ NTSTATUS NTAPI NtCreateFile(PHANDLE FileHandle, ACCESS_MASK DesiredAccess, POBJE
         return Status;
     }
     ((PIOP_FILE_PRIVATE)File)->Opened = TRUE;
-    __atomic_or_fetch(&File->Flags, FO_HANDLE_CREATED, __ATOMIC_SEQ_CST);
+    PAL_ATOMIC_OR_FETCH(&File->Flags, FO_HANDLE_CREATED, PAL_ORDER_SEQ_CST);
     /* Only kernel callers may make kernel handles. */
     Attributes = ObjectAttributes->Attributes & (OBJ_INHERIT | (Mode == KernelMode ? OBJ_KERNEL_HANDLE : 0));
     Status = ObpCreateHandle(File, Granted, Attributes, &Handle);

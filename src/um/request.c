@@ -98,7 +98,7 @@ PIRP UmpAllocateRequestIrp(PUMP_REQUEST Request, UCHAR MajorFunction)
 {
     PIO_STACK_LOCATION Slot;
     PIRP Irp = IopAllocateIrp(Request->Device->StackSize, Request->Mode == UserMode, IrpSimIrpOriginIoManager,
-                              __builtin_return_address(0));
+                              PAL_RETURN_ADDRESS());
     if (Irp == NULL)
         return NULL;
     Irp->Tail.Overlay.OriginalFileObject = Request->FileObject;

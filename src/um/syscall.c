@@ -22,11 +22,11 @@
  */
 #include "ump.h"
 
-static _Thread_local PUMP_CALL UmpCurrentCall;
+static IRPSIM_THREAD_LOCAL PUMP_CALL UmpCurrentCall;
 
 static VOID UmpDeliverKernelApcs(PKTHREAD Thread)
 {
-    if (Thread->Irql == PASSIVE_LEVEL && __atomic_load_n(&Thread->KernelApcPending, __ATOMIC_ACQUIRE))
+    if (Thread->Irql == PASSIVE_LEVEL && PAL_ATOMIC_LOAD(&Thread->KernelApcPending, PAL_ORDER_ACQUIRE))
         KiDeliverApcs(Thread, KernelMode);
 }
 

@@ -83,7 +83,7 @@ VOID UmpRegisterUserIrp(PIRP Irp)
     if (!VfIrpPeek(Irp, &Serial, &State))
         return;
     if (UmpThreadStripe == 0)
-        UmpThreadStripe = __atomic_fetch_add(&UmpNextStripe, 1, __ATOMIC_RELAXED) % UMP_USER_IRP_STRIPES + 1;
+        UmpThreadStripe = PAL_ATOMIC_FETCH_ADD(&UmpNextStripe, 1, PAL_ORDER_RELAXED) % UMP_USER_IRP_STRIPES + 1;
     Stripe = &UmpUserIrps[UmpThreadStripe - 1];
     PalMutexLock(&Stripe->Lock);
     if (Stripe->Count == Stripe->Capacity) {
@@ -155,7 +155,7 @@ ULONG UmpFindUserIrps(PFILE_OBJECT FileObject, PVOID IoStatusBlock, PUMP_IRP_REF
             Owner == FileObject && (IoStatusBlock == NULL || Iosb == IoStatusBlock)) {
             /* Alive (see the top); a plain increment, as nothing that may
                bug check runs under the state-table lock. */
-            __atomic_add_fetch(&OBJECT_TO_OBJECT_HEADER(Thread)->PointerCount, 1, __ATOMIC_SEQ_CST);
+            PAL_ATOMIC_ADD_FETCH(&OBJECT_TO_OBJECT_HEADER(Thread)->PointerCount, 1, PAL_ORDER_SEQ_CST);
             Candidates[Found] = Candidates[i];
             Candidates[Found].Thread = Thread;
             Found++;
@@ -197,7 +197,7 @@ ULONG UmpFindThreadIrps(PKTHREAD Thread, PFILE_OBJECT FileObject, PVOID IoStatus
         BOOLEAN Match = UmpReadLiveIrp(Irp, Entry, 0, &Owner, &Issuer, &Iosb) && Owner != NULL &&
                         Entry->Origin == IrpSimIrpOriginIoManager && (FileObject == NULL || Owner == FileObject) &&
                         (IoStatusBlock == NULL || Iosb == IoStatusBlock) &&
-                        (!SynchronousOnly || (__atomic_load_n(&Owner->Flags, __ATOMIC_RELAXED) & FO_SYNCHRONOUS_IO) ||
+                        (!SynchronousOnly || (PAL_ATOMIC_LOAD(&Owner->Flags, PAL_ORDER_RELAXED) & FO_SYNCHRONOUS_IO) ||
                          (Irp->Flags & IRP_SYNCHRONOUS_API));
         ULONGLONG Serial = Entry != NULL ? Entry->Serial : 0;
         VfIrpUnlock();

@@ -80,7 +80,7 @@ static BOOLEAN VfpRehashLocked(VOID)
 {
     PVF_ACTIVE_OBJECT Old = VfpSlots;
     ULONG OldCount = VfpSlotCount;
-    ULONG Live = (ULONG)__atomic_load_n(&VfpLive, __ATOMIC_RELAXED);
+    ULONG Live = (ULONG)PAL_ATOMIC_LOAD(&VfpLive, PAL_ORDER_RELAXED);
     ULONG NewCount = OldCount != 0 && (Live + 1) * 4 < OldCount ? OldCount : (OldCount ? OldCount * 2 : 256);
     PVF_ACTIVE_OBJECT New = (PVF_ACTIVE_OBJECT)calloc(NewCount, sizeof(VF_ACTIVE_OBJECT));
     if (New == NULL)
@@ -126,7 +126,7 @@ VOID VfActiveInsert(PVOID Object, VF_ACTIVE_KIND Kind, PDRIVER_OBJECT Owner, PKD
         *Existing = Entry;
     } else if ((VfpUsed + 1) * 2 <= VfpSlotCount || VfpRehashLocked()) {
         VfpPlaceLocked(&Entry);
-        __atomic_add_fetch(&VfpLive, 1, __ATOMIC_RELAXED);
+        PAL_ATOMIC_ADD_FETCH(&VfpLive, 1, PAL_ORDER_RELAXED);
     }
     /* (Out of host memory: the object still works, it is just not checked.) */
     PalMutexUnlock(&VfpActiveLock);
@@ -135,14 +135,14 @@ VOID VfActiveInsert(PVOID Object, VF_ACTIVE_KIND Kind, PDRIVER_OBJECT Owner, PKD
 VOID VfActiveRemove(PVOID Object)
 {
     PVF_ACTIVE_OBJECT Slot;
-    if (__atomic_load_n(&VfpLive, __ATOMIC_RELAXED) == 0)
+    if (PAL_ATOMIC_LOAD(&VfpLive, PAL_ORDER_RELAXED) == 0)
         return;
     PalMutexLock(&VfpActiveLock);
     Slot = VfpFindLocked(Object);
     if (Slot != NULL) {
         memset(Slot, 0, sizeof(*Slot));
         Slot->Object = VFP_TOMBSTONE;
-        __atomic_sub_fetch(&VfpLive, 1, __ATOMIC_RELAXED);
+        PAL_ATOMIC_SUB_FETCH(&VfpLive, 1, PAL_ORDER_RELAXED);
     }
     PalMutexUnlock(&VfpActiveLock);
 }
@@ -153,7 +153,7 @@ VOID VfActiveReset(VF_ACTIVE_KIND Kind)
     for (ULONG i = 0; i < VfpSlotCount; i++) {
         if (VfpIsEntry(&VfpSlots[i]) && (Kind == 0 || VfpSlots[i].Kind == Kind)) {
             VfpSlots[i].Object = VFP_TOMBSTONE;
-            __atomic_sub_fetch(&VfpLive, 1, __ATOMIC_RELAXED);
+            PAL_ATOMIC_SUB_FETCH(&VfpLive, 1, PAL_ORDER_RELAXED);
         }
     }
     PalMutexUnlock(&VfpActiveLock);
@@ -161,7 +161,7 @@ VOID VfActiveReset(VF_ACTIVE_KIND Kind)
 
 VOID VfpStopActiveObjects(BOOLEAN Stop)
 {
-    __atomic_store_n(&VfpTearDown, Stop ? 1 : 0, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpTearDown, Stop ? 1 : 0, PAL_ORDER_RELAXED);
 }
 
 VOID VfpResetActiveObjects(VOID)
@@ -171,7 +171,7 @@ VOID VfpResetActiveObjects(VOID)
     VfpSlots = NULL;
     VfpSlotCount = 0;
     VfpUsed = 0;
-    __atomic_store_n(&VfpLive, 0, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpLive, 0, PAL_ORDER_RELAXED);
     PalMutexUnlock(&VfpActiveLock);
 }
 
@@ -210,7 +210,7 @@ static BOOLEAN VfpFindInRangeLocked(ULONG_PTR Start, ULONG_PTR End, PVF_ACTIVE_O
 
 BOOLEAN VfActiveAny(VOID)
 {
-    return __atomic_load_n(&VfpLive, __ATOMIC_RELAXED) != 0 && __atomic_load_n(&VfpTearDown, __ATOMIC_RELAXED) == 0 &&
+    return PAL_ATOMIC_LOAD(&VfpLive, PAL_ORDER_RELAXED) != 0 && PAL_ATOMIC_LOAD(&VfpTearDown, PAL_ORDER_RELAXED) == 0 &&
            VfRuleEnabled(IRPSIM_VERIFIER_OBJECTS);
 }
 
@@ -218,8 +218,8 @@ BOOLEAN VfActiveAny(VOID)
    the memory in the report, Advice (or NULL) is added to the hint. */
 VOID VfCheckFreedMemory(PVOID Start, SIZE_T Size, PCSTR What, PCSTR Advice)
 {
-    static _Thread_local CHAR Rule[600];
-    static _Thread_local CHAR Hint[600];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[600];
+    static IRPSIM_THREAD_LOCAL CHAR Hint[600];
     VF_ACTIVE_OBJECT Found;
     BOOLEAN Hit;
     CHAR Owner[128];
@@ -277,7 +277,7 @@ VOID VfCheckFreedRange(PVOID Start, SIZE_T Size)
 ULONG VfActiveSnapshot(PDRIVER_OBJECT Owner, BOOLEAN AnyOwner, PVF_ACTIVE_OBJECT Entries, ULONG Max)
 {
     ULONG Count = 0;
-    if (__atomic_load_n(&VfpLive, __ATOMIC_RELAXED) == 0)
+    if (PAL_ATOMIC_LOAD(&VfpLive, PAL_ORDER_RELAXED) == 0)
         return 0;
     PalMutexLock(&VfpActiveLock);
     for (ULONG i = 0; i < VfpSlotCount; i++) {

@@ -50,33 +50,33 @@ PCSTR VfClassName(ULONG Class)
 BOOLEAN VfRuleEnabled(ULONG Classes)
 {
     /* IrpSimpConfig is written only by IrpSimInitialize, before any thread runs. */
-    return IrpSimpConfig.Verifier && (__atomic_load_n(&VfpRules, __ATOMIC_RELAXED) & Classes) == Classes;
+    return IrpSimpConfig.Verifier && (PAL_ATOMIC_LOAD(&VfpRules, PAL_ORDER_RELAXED) & Classes) == Classes;
 }
 
 BOOLEAN VfNonFatalStops(VOID)
 {
-    return __atomic_load_n(&VfpNonFatalAction, __ATOMIC_RELAXED) == IrpSimVerifierStop;
+    return PAL_ATOMIC_LOAD(&VfpNonFatalAction, PAL_ORDER_RELAXED) == IrpSimVerifierStop;
 }
 
 VOID IrpSimVerifierSetRules(ULONG Rules)
 {
-    __atomic_store_n(&VfpRules, Rules & IRPSIM_VERIFIER_ALL, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpRules, Rules & IRPSIM_VERIFIER_ALL, PAL_ORDER_RELAXED);
 }
 
 ULONG IrpSimVerifierGetRules(VOID)
 {
-    return IrpSimpConfig.Verifier ? __atomic_load_n(&VfpRules, __ATOMIC_RELAXED) : 0;
+    return IrpSimpConfig.Verifier ? PAL_ATOMIC_LOAD(&VfpRules, PAL_ORDER_RELAXED) : 0;
 }
 
 VOID IrpSimVerifierSetNonFatalAction(IRPSIM_VERIFIER_ACTION Action)
 {
-    __atomic_store_n(&VfpNonFatalAction, Action == IrpSimVerifierStop ? IrpSimVerifierStop : IrpSimVerifierContinue,
-                     __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpNonFatalAction, Action == IrpSimVerifierStop ? IrpSimVerifierStop : IrpSimVerifierContinue,
+                     PAL_ORDER_RELAXED);
 }
 
 IRPSIM_VERIFIER_ACTION IrpSimVerifierGetNonFatalAction(VOID)
 {
-    return (IRPSIM_VERIFIER_ACTION)__atomic_load_n(&VfpNonFatalAction, __ATOMIC_RELAXED);
+    return (IRPSIM_VERIFIER_ACTION)PAL_ATOMIC_LOAD(&VfpNonFatalAction, PAL_ORDER_RELAXED);
 }
 
 static BOOLEAN VfpWordIs(PCSTR Word, SIZE_T Length, PCSTR Name)
@@ -193,14 +193,14 @@ VOID VfInitialize(PIRPSIM_CONFIG Config)
         (void)VfpParseRules(Value, &Rules, &Master);
         Config->Verifier = Master;
     }
-    __atomic_store_n(&VfpRules, Rules, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpRules, Rules, PAL_ORDER_RELAXED);
 
-    __atomic_store_n(&VfpNonFatalAction, IrpSimVerifierContinue, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpNonFatalAction, IrpSimVerifierContinue, PAL_ORDER_RELAXED);
     Value = PalGetEnvironment("IRPSIM_VERIFIER_NONFATAL");
     if (Value != NULL) {
         if (VfpWordIs(Value, strlen(Value), "stop") || VfpWordIs(Value, strlen(Value), "fatal") ||
             VfpWordIs(Value, strlen(Value), "1"))
-            __atomic_store_n(&VfpNonFatalAction, IrpSimVerifierStop, __ATOMIC_RELAXED);
+            PAL_ATOMIC_STORE(&VfpNonFatalAction, IrpSimVerifierStop, PAL_ORDER_RELAXED);
         else if (!VfpWordIs(Value, strlen(Value), "continue") && !VfpWordIs(Value, strlen(Value), "0"))
             fprintf(stderr, "irpsim: IRPSIM_VERIFIER_NONFATAL='%s' is neither 'stop' nor 'continue'; continuing\n",
                     Value);

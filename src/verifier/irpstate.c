@@ -51,7 +51,7 @@ static VFP_STRIPE VfpStripes[VFP_STRIPES];
 static ULONGLONG VfpFreeCount;      /* IRPs freed since VfIrpInitialize */
 static ULONGLONG VfpForgottenUpTo;  /* VfIrpFlushFreed: freed numbers up to this are gone */
 /* The stripe VfIrpLockEntry locked on this thread, for VfIrpUnlock. */
-static _Thread_local PVFP_STRIPE VfpHeldStripe;
+static IRPSIM_THREAD_LOCAL PVFP_STRIPE VfpHeldStripe;
 
 static ULONG64 VfpHash(PIRP Irp)
 {
@@ -80,28 +80,28 @@ static PVFP_STRIPE VfpLockStripe(ULONG64 Hash)
 static BOOLEAN VfpForgotten(const VF_IRP_ENTRY *Entry)
 {
     ULONGLONG Number;
-    if (__atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE) != VfIrpFreed)
+    if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpFreed)
         return FALSE;
-    Number = __atomic_load_n(&Entry->FreedNumber, __ATOMIC_RELAXED);
-    return Number <= __atomic_load_n(&VfpForgottenUpTo, __ATOMIC_RELAXED) ||
-           __atomic_load_n(&VfpFreeCount, __ATOMIC_RELAXED) - Number >= VF_IRP_FREED_RING;
+    Number = PAL_ATOMIC_LOAD(&Entry->FreedNumber, PAL_ORDER_RELAXED);
+    return Number <= PAL_ATOMIC_LOAD(&VfpForgottenUpTo, PAL_ORDER_RELAXED) ||
+           PAL_ATOMIC_LOAD(&VfpFreeCount, PAL_ORDER_RELAXED) - Number >= VF_IRP_FREED_RING;
 }
 
 /* Without the lock: NULL may be a false miss (see the top). Inline: the
    I/O manager's every call starts with one. */
 FORCEINLINE PVF_IRP_ENTRY VfpFindRelaxed(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash)
 {
-    PVFP_TABLE Table = __atomic_load_n(&Stripe->Table, __ATOMIC_ACQUIRE);
+    PVFP_TABLE Table = PAL_ATOMIC_LOAD(&Stripe->Table, PAL_ORDER_ACQUIRE);
     PVF_IRP_ENTRY Entry;
     ULONG Steps = 0;
 
     if (Table == NULL)
         return NULL;
-    Entry = __atomic_load_n(&Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)], __ATOMIC_ACQUIRE);
+    Entry = PAL_ATOMIC_LOAD(&Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)], PAL_ORDER_ACQUIRE);
     for (; Entry != NULL && Steps < VFP_MAX_RELAXED_STEPS; Steps++) {
-        if (__atomic_load_n(&Entry->Irp, __ATOMIC_ACQUIRE) == Irp && !VfpForgotten(Entry))
+        if (PAL_ATOMIC_LOAD(&Entry->Irp, PAL_ORDER_ACQUIRE) == Irp && !VfpForgotten(Entry))
             return Entry;
-        Entry = __atomic_load_n(&Entry->HashNext, __ATOMIC_ACQUIRE);
+        Entry = PAL_ATOMIC_LOAD(&Entry->HashNext, PAL_ORDER_ACQUIRE);
     }
     return NULL;
 }
@@ -135,12 +135,12 @@ static VOID VfpGrowLocked(PVFP_STRIPE Stripe)
         while (Entry != NULL) {
             PVF_IRP_ENTRY Next = Entry->HashNext;
             ULONG Bucket = VfpBucketOf(VfpHash(Entry->Irp), Count);
-            __atomic_store_n(&Entry->HashNext, New->Buckets[Bucket], __ATOMIC_RELEASE);
+            PAL_ATOMIC_STORE(&Entry->HashNext, New->Buckets[Bucket], PAL_ORDER_RELEASE);
             New->Buckets[Bucket] = Entry;
             Entry = Next;
         }
     }
-    __atomic_store_n(&Stripe->Table, New, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Stripe->Table, New, PAL_ORDER_RELEASE);
 }
 
 /* A blank entry for Irp, linked into the stripe's table; NULL when the
@@ -160,11 +160,11 @@ static PVF_IRP_ENTRY VfpInsertLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash)
         Stripe->Spare = Entry->HashNext;
     else if ((Entry = (PVF_IRP_ENTRY)calloc(1, sizeof(VF_IRP_ENTRY))) == NULL)
         return NULL;
-    __atomic_store_n(&Entry->State, VfIrpAllocated, __ATOMIC_RELAXED);
-    __atomic_store_n(&Entry->Irp, Irp, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->State, VfIrpAllocated, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Irp, Irp, PAL_ORDER_RELAXED);
     Head = &Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)];
-    __atomic_store_n(&Entry->HashNext, *Head, __ATOMIC_RELAXED);
-    __atomic_store_n(Head, Entry, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->HashNext, *Head, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(Head, Entry, PAL_ORDER_RELEASE);
     Stripe->EntryCount++;
     return Entry;
 }
@@ -179,10 +179,10 @@ static VOID VfpRecycleLocked(PVFP_STRIPE Stripe, PVF_IRP_ENTRY Target)
         Link = &(*Link)->HashNext;
     if (*Link == NULL)
         return;
-    __atomic_store_n(Link, Target->HashNext, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(Link, Target->HashNext, PAL_ORDER_RELEASE);
     Stripe->EntryCount--;
-    __atomic_store_n(&Target->Irp, NULL, __ATOMIC_RELEASE);
-    __atomic_store_n(&Target->HashNext, Stripe->Spare, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Target->Irp, NULL, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Target->HashNext, Stripe->Spare, PAL_ORDER_RELEASE);
     Stripe->Spare = Target;
 }
 
@@ -203,8 +203,8 @@ static VOID VfpReclaimLocked(PVFP_STRIPE Stripe)
 
 VOID VfIrpInitialize(VOID)
 {
-    __atomic_store_n(&VfpFreeCount, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&VfpForgottenUpTo, 0, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpFreeCount, 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&VfpForgottenUpTo, 0, PAL_ORDER_RELAXED);
     for (ULONG i = 0; i < VFP_STRIPES; i++) {
         KiAcquireQuickLock(&VfpStripes[i].Lock);
         VfpReclaimLocked(&VfpStripes[i]);
@@ -231,7 +231,7 @@ VOID VfIrpShutdown(VOID)
         KiAcquireQuickLock(&Stripe->Lock);
         Table = Stripe->Table;
         Spare = Stripe->Spare;
-        __atomic_store_n(&Stripe->Table, NULL, __ATOMIC_RELEASE);
+        PAL_ATOMIC_STORE(&Stripe->Table, NULL, PAL_ORDER_RELEASE);
         Stripe->Spare = NULL;
         Stripe->EntryCount = 0;
         InitializeListHead(&Stripe->Freed);
@@ -295,8 +295,8 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
     Entry->DeviceDriver = NULL;
     /* Unique for the process without a shared counter: the stripe's count
        and the stripe's number. */
-    __atomic_store_n(&Entry->Serial, (++Stripe->Serials << VFP_STRIPE_BITS) | (ULONGLONG)(Stripe - VfpStripes),
-                     __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Serial, (++Stripe->Serials << VFP_STRIPE_BITS) | (ULONGLONG)(Stripe - VfpStripes),
+                     PAL_ORDER_RELAXED);
     VfIrpStoreState(Entry, VfIrpAllocated);
     Entry->Origin = Recorded;
     Entry->OwnsMemory = OwnsMemory;
@@ -381,13 +381,13 @@ static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
     Copy->HashNext = NULL;
     Copy->Irp = Entry->Irp;
     Copy->Serial = Entry->Serial;
-    Copy->State = __atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE);
+    Copy->State = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE);
     Copy->FreedNumber = Entry->FreedNumber;
-    Copy->Location = __atomic_load_n(&Entry->Location, __ATOMIC_RELAXED);
-    Copy->WalkFinished = __atomic_load_n(&Entry->WalkFinished, __ATOMIC_RELAXED);
-    Copy->SendCount = __atomic_load_n(&Entry->SendCount, __ATOMIC_RELAXED);
-    Copy->Device = __atomic_load_n(&Entry->Device, __ATOMIC_RELAXED);
-    Copy->DeviceDriver = __atomic_load_n(&Entry->DeviceDriver, __ATOMIC_RELAXED);
+    Copy->Location = PAL_ATOMIC_LOAD(&Entry->Location, PAL_ORDER_RELAXED);
+    Copy->WalkFinished = PAL_ATOMIC_LOAD(&Entry->WalkFinished, PAL_ORDER_RELAXED);
+    Copy->SendCount = PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED);
+    Copy->Device = PAL_ATOMIC_LOAD(&Entry->Device, PAL_ORDER_RELAXED);
+    Copy->DeviceDriver = PAL_ATOMIC_LOAD(&Entry->DeviceDriver, PAL_ORDER_RELAXED);
     memcpy(&Copy->FreedLink, &Entry->FreedLink, sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, FreedLink));
     Copy->FreedLink.Flink = Copy->FreedLink.Blink = NULL;
 }
@@ -410,8 +410,8 @@ FORCEINLINE BOOLEAN VfpPeek(PIRP Irp, PULONGLONG Serial, VF_IRP_STATE *State)
         return FALSE;
     Entry = VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash);
     if (Entry != NULL) {
-        *Serial = __atomic_load_n(&Entry->Serial, __ATOMIC_RELAXED);
-        *State = __atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE);
+        *Serial = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED);
+        *State = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE);
         return TRUE;
     }
     Entry = VfIrpLockEntry(Irp);
@@ -441,7 +441,7 @@ PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp)
     PVF_IRP_ENTRY Entry = Irp != NULL ? VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash) : NULL;
     /* (Origin is set before the IRP is first sent, by the thread that built
        it, and an entry is recycled only once its IRP is freed.) */
-    if (Entry == NULL || __atomic_load_n(&Entry->State, __ATOMIC_ACQUIRE) == VfIrpFreed ||
+    if (Entry == NULL || PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed ||
         Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
         Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest || Entry->Origin == IrpSimIrpOriginIoManager)
         return NULL;
@@ -470,7 +470,7 @@ VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site)
     VfpReclaimLocked(Stripe);
     if (Entry->State == VfIrpFreed)
         RemoveEntryList(&Entry->FreedLink); /* freed again: remembered from now */
-    __atomic_store_n(&Entry->FreedNumber, __atomic_add_fetch(&VfpFreeCount, 1, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->FreedNumber, PAL_ATOMIC_ADD_FETCH(&VfpFreeCount, 1, PAL_ORDER_RELAXED), PAL_ORDER_RELAXED);
     VfIrpStoreState(Entry, VfIrpFreed);
     Entry->FreeSite = Site;
     InsertTailList(&Stripe->Freed, &Entry->FreedLink);
@@ -478,7 +478,7 @@ VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site)
 
 VOID VfIrpFlushFreed(VOID)
 {
-    __atomic_store_n(&VfpForgottenUpTo, __atomic_load_n(&VfpFreeCount, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpForgottenUpTo, PAL_ATOMIC_LOAD(&VfpFreeCount, PAL_ORDER_RELAXED), PAL_ORDER_RELAXED);
     for (ULONG i = 0; i < VFP_STRIPES; i++) {
         KiAcquireQuickLock(&VfpStripes[i].Lock);
         VfpReclaimLocked(&VfpStripes[i]);

@@ -36,6 +36,8 @@
 #include <wdm.h>
 #include <stdio.h>
 
+#include "../platform/pal_compiler.h"
+
 /* Where an IRP came from (IrpSimTraceIrpAllocated carries it in A2). */
 typedef enum _IRPSIM_IRP_ORIGIN {
     IrpSimIrpOriginUnknown = 0,          /* first seen in IoCallDriver, never registered */
@@ -167,7 +169,7 @@ FORCEINLINE BOOLEAN VfIrpIoManagerMemory(const VF_IRP_ENTRY *Entry)
 /* Sets a locked entry's State (an atomic store: VfIrpPeek reads it without the lock). */
 FORCEINLINE VOID VfIrpStoreState(PVF_IRP_ENTRY Entry, VF_IRP_STATE State)
 {
-    __atomic_store_n(&Entry->State, State, __ATOMIC_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->State, State, PAL_ORDER_RELEASE);
 }
 
 /* How many freed IRPs stay known as freed. */

@@ -29,8 +29,8 @@ static PCSTR VfpIrqlName(KIRQL Irql)
 
 VOID VfCheckIrql(PCSTR Routine, KIRQL MaxIrql)
 {
-    static _Thread_local CHAR Rule[320];
-    static _Thread_local CHAR Hint[320];
+    static IRPSIM_THREAD_LOCAL CHAR Rule[320];
+    static IRPSIM_THREAD_LOCAL CHAR Hint[320];
     PKTHREAD Thread = KiGetCurrentThreadIfAny();
     KIRQL Irql = Thread != NULL ? Thread->Irql : PASSIVE_LEVEL;
 

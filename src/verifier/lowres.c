@@ -36,7 +36,7 @@ static IRPSIM_LOW_RESOURCES VfpLow;
 static WCHAR VfpLowName[128];
 static ULONGLONG VfpEligible, VfpFailed;
 static ULONGLONG VfpRandomState;
-static _Thread_local ULONG VfpSuppressDepth;
+static IRPSIM_THREAD_LOCAL ULONG VfpSuppressDepth;
 
 VOID VfSuppressInjection(VOID)
 {
@@ -104,7 +104,7 @@ BOOLEAN VfInjectFailure(VF_ALLOCATION_KIND Kind, ULONG Tag, SIZE_T Size, PCSTR R
     BOOLEAN Fail = FALSE;
     ULONGLONG Number = 0;
 
-    if (__atomic_load_n(&VfpLowActive, __ATOMIC_RELAXED) == 0 || VfpSuppressDepth != 0)
+    if (PAL_ATOMIC_LOAD(&VfpLowActive, PAL_ORDER_RELAXED) == 0 || VfpSuppressDepth != 0)
         return FALSE;
     Driver = KiCurrentDriver();
     if (Driver == NULL || !VfRuleEnabled(IRPSIM_VERIFIER_LOW_RESOURCES))
@@ -132,7 +132,7 @@ BOOLEAN VfInjectFailure(VF_ALLOCATION_KIND Kind, ULONG Tag, SIZE_T Size, PCSTR R
     }
     PalMutexUnlock(&VfpLowLock);
 
-    if (Fail && __atomic_load_n(&TraceActive, __ATOMIC_RELAXED) != 0) {
+    if (Fail && PAL_ATOMIC_LOAD(&TraceActive, PAL_ORDER_RELAXED) != 0) {
         CHAR Text[96];
         CHAR TagText[5];
         RtlpFormatPoolTag(Tag, TagText);
@@ -166,7 +166,7 @@ static VOID VfpApplyLocked(const IRPSIM_LOW_RESOURCES *Settings)
     }
     VfpEligible = VfpFailed = 0;
     VfpRandomState = VfpLow.Seed;
-    __atomic_store_n(&VfpLowActive, VfpLow.Enabled ? 1 : 0, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpLowActive, VfpLow.Enabled ? 1 : 0, PAL_ORDER_RELAXED);
 }
 
 NTSTATUS IrpSimSetLowResources(const IRPSIM_LOW_RESOURCES *Settings)

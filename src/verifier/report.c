@@ -66,12 +66,12 @@ static PCSTR VfpSeverityName(IRPSIM_VERIFIER_SEVERITY Severity)
 
 VOID VfSetShutdownPhase(BOOLEAN ShuttingDown)
 {
-    __atomic_store_n(&VfpShutdownPhase, ShuttingDown ? 1 : 0, __ATOMIC_RELAXED);
+    PAL_ATOMIC_STORE(&VfpShutdownPhase, ShuttingDown ? 1 : 0, PAL_ORDER_RELAXED);
 }
 
 static BOOLEAN VfpReportOnly(const VF_RULE *Rule)
 {
-    return __atomic_load_n(&VfpShutdownPhase, __ATOMIC_RELAXED) != 0 &&
+    return PAL_ATOMIC_LOAD(&VfpShutdownPhase, PAL_ORDER_RELAXED) != 0 &&
            (Rule->Class & (IRPSIM_VERIFIER_UNLOAD | IRPSIM_VERIFIER_POOL)) != 0;
 }
 
@@ -163,7 +163,7 @@ static ULONG_PTR VfpKeyOf(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, PBOOLEAN IsTex
 
 VOID VfReport(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4, PIRP Irp, PCSTR Rule, PCSTR Hint)
 {
-    static _Thread_local CHAR Buffer[RTLP_TEXT_SIZE];
+    static IRPSIM_THREAD_LOCAL CHAR Buffer[RTLP_TEXT_SIZE];
     const VF_RULE *Entry = VfFindRule(Code, P1);
     ULONG_PTR P[4] = {P1, P2, P3, P4};
     RTLP_TEXT Text = {Buffer, sizeof(Buffer), 0};

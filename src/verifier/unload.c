@@ -220,8 +220,8 @@ VOID VfReportUnloadFindings(PVF_UNLOAD_FINDINGS Findings)
     PVF_UNLOAD_FINDINGS F;
     /* Copied and freed first: a report may unwind (bug check) from here,
        and the texts must outlive it. */
-    static _Thread_local VF_UNLOAD_FINDINGS Copy;
-    static _Thread_local CHAR Rule[4096];
+    static IRPSIM_THREAD_LOCAL VF_UNLOAD_FINDINGS Copy;
+    static IRPSIM_THREAD_LOCAL CHAR Rule[4096];
     PCSTR Name = Copy.DriverName;
     ULONG Pending;
     PVOID FirstObject, FirstRoutine;

@@ -523,9 +523,9 @@ typedef struct _RENDERING {
 static const RENDERING Renderings[] = {
     {0,
      {"DpcRemoved", "KeRemoveQueueDpc: removed from CPU 0's queue, will not run", "ApcRun",
-      "special kernel APC: kernel routine 0x", "EventReset", "KeClearEvent, previous state 1", "SemaphoreReleased",
+      "special kernel APC: kernel routine ", "EventReset", "KeClearEvent, previous state 1", "SemaphoreReleased",
       "count 0 -> 2 (limit 3)", "MutexReleased", "returned 0, now free"},
-     "IoTimer routine 0x"},
+     "IoTimer routine "},
     {1,
      {"\"name\":\"KeRemoveQueueDpc DPC#", " special kernel APC\",\"cat\":\"apc\",\"ph\":\"i\"",
       "\"name\":\"KeClearEvent EVENT#", "\"name\":\"KeReleaseSemaphore SEM#", "\"name\":\"KeReleaseMutex MUTEX#",
