@@ -115,14 +115,6 @@ VOID ObpRemoveNameLocked(POBJECT_HEADER Header);
 /* Frees the quarantine of deleted objects (shutdown). */
 VOID ObpFlushQuarantine(VOID);
 
-/* Provided by the verifier (src/verifier/active.c), for the object
-   manager's check of a body about to be freed: bug check 0xC7
-   TIMER_OR_DPC_INVALID (P1 0 timer / 1 DPC, P2 the object, P3 Start,
-   P4 Start + Size) if [Start, Start + Size) holds a set KTIMER or a queued
-   KDPC. What names the memory in the report; Advice (or NULL) is added to
-   the hint. No lock may be held. */
-VOID VfCheckFreedMemory(PVOID Start, SIZE_T Size, PCSTR What, PCSTR Advice);
-
 /* Subsystem lifetime. ObpCloseAllHandles closes every handle still open (as
    process exit does); ObpShutdownSystem then frees the table and the
    quarantine. */

@@ -31,7 +31,6 @@
  */
 #include "vfp.h"
 #include "../platform/pal.h"
-#include "../ob/obp.h" /* declares VfCheckFreedMemory, which the object manager calls */
 
 #include <stdlib.h>
 #include <string.h>

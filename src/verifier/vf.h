@@ -189,6 +189,10 @@ BOOLEAN VfActiveAny(VOID);
    P4 end) if [Start, Start + Size) holds an armed timer or a queued DPC;
    0xC4/0xD2 if it holds an ERESOURCE not deleted. */
 VOID VfCheckFreedRange(PVOID Start, SIZE_T Size);
+/* The same check for any memory about to be freed (the object manager asks
+   it for an object's body): What names the memory in the report, Advice (or
+   NULL) is added to the hint. No lock held. */
+VOID VfCheckFreedMemory(PVOID Start, SIZE_T Size, PCSTR What, PCSTR Advice);
 /* No lock held. Copies up to Max armed timers and queued DPCs owned by
    Owner (AnyOwner: all); returns how many there are. */
 ULONG VfActiveSnapshot(PDRIVER_OBJECT Owner, BOOLEAN AnyOwner, PVF_ACTIVE_OBJECT Entries, ULONG Max);
