@@ -75,8 +75,8 @@ typedef struct _IOP_SEND {
 /* The IRP is now in this driver: record it, and (verifier) forget what
    happened below its location before. Holder is the IRP's entry if the
    sender may record without the lock (VfIrpHolderEntry), else NULL. */
-static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PDEVICE_OBJECT DeviceObject, LONG Location,
-                          BOOLEAN Verifying, PVOID Caller, IOP_SEND *Send)
+static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PVF_IRP_ENTRY Hint, PDEVICE_OBJECT DeviceObject,
+                          LONG Location, BOOLEAN Verifying, PVOID Caller, IOP_SEND *Send)
 {
     PVF_IRP_ENTRY Entry = Holder;
 
@@ -90,7 +90,7 @@ static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PDEVICE_OBJECT DeviceO
                          PAL_ORDER_RELAXED);
         return;
     }
-    Entry = VfIrpLockEntry(Irp);
+    Entry = VfIrpLockEntryHint(Irp, Hint);
     if (Entry == NULL) {
         /* An IRP built by hand without IoInitializeIrp: track it from here. */
         VfIrpUnlock();
@@ -131,9 +131,9 @@ static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PDEVICE_OBJECT DeviceO
    IRP left untouched (0x226), 0x307. From here the IRP may be completed
    and freed: only the state table (and, while the IRP is provably alive,
    its slot) are read. */
-static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PDEVICE_OBJECT DeviceObject, PDRIVER_DISPATCH Dispatch,
-                                   PIO_STACK_LOCATION Slot, LONG Location, NTSTATUS Status, KIRQL IrqlAfter,
-                                   const IOP_SEND *Send, PVOID Caller)
+static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PVF_IRP_ENTRY Hint, PDEVICE_OBJECT DeviceObject,
+                                   PDRIVER_DISPATCH Dispatch, PIO_STACK_LOCATION Slot, LONG Location,
+                                   NTSTATUS Status, KIRQL IrqlAfter, const IOP_SEND *Send, PVOID Caller)
 {
     static IRPSIM_THREAD_LOCAL CHAR Rule[512];
     BOOLEAN ReportUnmarked = FALSE;
@@ -144,7 +144,7 @@ static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PDEVICE_OBJECT Dev
     PDRIVER_OBJECT Saved;
     PVF_IRP_ENTRY Entry;
 
-    Entry = VfIrpLockEntry(Irp);
+    Entry = VfIrpLockEntryHint(Irp, Hint);
     if (Entry != NULL && Entry->Serial == Send->Serial) {
         BOOLEAN Marked = VfIrpTestLocation(Entry->MarkedPending, Location) ||
                          (VfIrpTestLocation(Entry->WalkPassed, Location) &&
@@ -232,6 +232,7 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
        with it off: VfReport would drop every one of them. */
     BOOLEAN Verifying = IopVerifierEnabled();
     PVF_IRP_ENTRY Holder = NULL;
+    PVF_IRP_ENTRY Hint;
     PIO_STACK_LOCATION Slot;
     PDRIVER_OBJECT Driver;
     PDRIVER_DISPATCH Dispatch;
@@ -245,16 +246,15 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
     if (Irp == NULL)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, 0, 0, 0, NULL,
                    "IoCallDriver was called with a NULL IRP.", "Pass the IRP you allocated or received.");
-    /* Without the verifier's bookkeeping, the sender of an IRP no other
-       thread reads through the lock records where it went without it; an
-       IRP found that way is not freed. */
-    if (!Verifying)
-        Holder = VfIrpHolderEntry(Irp);
-    if (Holder == NULL)
-        IopCheckIrpNotFreed(Irp, "IoCallDriver", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 0,
-                            (ULONG_PTR)Caller, 0);
+    IopCheckIrpNotFreed(Irp, "IoCallDriver", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 0,
+                        (ULONG_PTR)Caller, 0);
     if (Irp->Type != IO_TYPE_IRP)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, (ULONG_PTR)Irp, 0, 0, NULL, NULL, NULL);
+    Hint = IopIrpEntryHint(Irp);
+    /* Without the verifier's bookkeeping, the sender of an IRP no other
+       thread reads through the lock records where it went without it. */
+    if (!Verifying)
+        Holder = VfIrpHolderEntry(Irp, Hint);
     if (DeviceObject == NULL)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x204, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
                    NULL);
@@ -300,18 +300,20 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
                    "MajorFunction before sending the IRP.");
     }
     Send.Driver = Driver;
-    IopRecordSend(Irp, Holder, DeviceObject, Location, Verifying, Caller, &Send);
+    IopRecordSend(Irp, Holder, Hint, DeviceObject, Location, Verifying, Caller, &Send);
 
     TRACE_EVENT(IrpSimTraceIrpCallDriver, Irp, DeviceObject, Location, ((ULONG)Major << 8) | Slot->MinorFunction);
-    Send.LocksBefore = KiHeldSpinLockCount(Thread);
-    Send.ApcDisableBefore = Thread->KernelApcDisable;
+    if (Verifying) {
+        Send.LocksBefore = KiHeldSpinLockCount(Thread);
+        Send.ApcDisableBefore = Thread->KernelApcDisable;
+    }
     Saved = KiEnterDriver(Thread, Driver);
     Status = Dispatch(DeviceObject, Irp);
     KiLeaveDriver(Thread, Saved);
     TRACE_EVENT(IrpSimTraceIrpDispatchReturned, Irp, DeviceObject, Status, Location);
     if (Verifying)
-        IopCheckDispatchResult(Thread, Irp, DeviceObject, Dispatch, Slot, Location, Status, Thread->Irql, &Send,
-                               Caller);
+        IopCheckDispatchResult(Thread, Irp, Hint, DeviceObject, Dispatch, Slot, Location, Status, Thread->Irql,
+                               &Send, Caller);
     return Status;
 }
 

@@ -214,7 +214,7 @@ VOID IopCompleteDeferredRequest(PIRP Irp)
 
 static VOID IopSetStage2Pending(PIRP Irp, BOOLEAN Apc)
 {
-    PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+    PVF_IRP_ENTRY Entry = VfIrpLockEntryHint(Irp, IopIrpEntryHint(Irp));
     if (Entry != NULL) {
         VfIrpStoreState(Entry, VfIrpStage2Queued);
         Entry->ApcQueued = Apc;
@@ -399,6 +399,7 @@ static VOID IopClearSlot(PIO_STACK_LOCATION Slot)
 /* Where the walk is (3.2): the step just taken, and how it ended. */
 typedef struct _IOP_WALK {
     BOOLEAN Verifying; /* keep the bookkeeping only the verifier's rules read */
+    BOOLEAN Holder;    /* Entry is written without the lock (VfIrpHolderEntry) */
     LONG StackCount;   /* read at the start: a routine may free the IRP */
     ULONGLONG Serial;  /* the IRP's allocation number at the start (0 = untracked) */
     PVF_IRP_ENTRY Entry; /* its entry then (entries are recycled, never freed, while the machine runs) */
@@ -417,8 +418,9 @@ typedef struct _IOP_WALK {
    completion routine runs and clears Slot. TRUE once the walk has passed
    the top. The last step is taken under the IRP's lock, so thread-exit
    disassociation (which clears Tail.Overlay.Thread) and the end of the walk
-   cannot interleave; with the verifier on every step is, and records what
-   it found for the STATUS_PENDING checks. */
+   cannot interleave (an IRP with a holder is on no thread's list: it needs
+   no lock); with the verifier on every step is, and records what it found
+   for the STATUS_PENDING checks. */
 static BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
 {
     PVF_IRP_ENTRY Entry = NULL;
@@ -427,17 +429,24 @@ static BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
     BOOLEAN Propagate;
 
     if (Walk->Verifying)
-        Entry = VfIrpLockEntry(Irp);
+        Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
     Irp->CurrentLocation++;
     Irp->Tail.Overlay.CurrentStackLocation++;
     if (Irp->CurrentLocation > Irp->StackCount + 1) {
+        if (Walk->Holder) {
+            Walk->Thread = Irp->Tail.Overlay.Thread;
+            Walk->Cancelled = PAL_ATOMIC_LOAD(&Irp->Cancel, PAL_ORDER_SEQ_CST);
+            PAL_ATOMIC_STORE(&Walk->Entry->Location, Irp->CurrentLocation, PAL_ORDER_RELAXED);
+            PAL_ATOMIC_STORE(&Walk->Entry->WalkFinished, TRUE, PAL_ORDER_RELAXED);
+            return TRUE;
+        }
         if (!Walk->Verifying)
-            Entry = VfIrpLockEntry(Irp);
+            Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
         Walk->Thread = Irp->Tail.Overlay.Thread;
         Walk->Cancelled = PAL_ATOMIC_LOAD(&Irp->Cancel, PAL_ORDER_SEQ_CST);
         if (Entry != NULL) {
-            Entry->Location = Irp->CurrentLocation;
-            Entry->WalkFinished = TRUE;
+            PAL_ATOMIC_STORE(&Entry->Location, Irp->CurrentLocation, PAL_ORDER_RELAXED);
+            PAL_ATOMIC_STORE(&Entry->WalkFinished, TRUE, PAL_ORDER_RELAXED);
         }
         VfIrpUnlock();
         return TRUE;
@@ -482,7 +491,8 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
         Location == Walk->StackCount + 1 ? NULL : Irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
     PDRIVER_OBJECT Driver = Device != NULL ? Device->DriverObject : Current->CurrentDriver;
     KIRQL Irql = Current->Irql;
-    ULONG LocksBefore = KiHeldSpinLockCount(Current);
+    /* (What the verifier compares after the routine.) */
+    ULONG LocksBefore = Walk->Verifying ? KiHeldSpinLockCount(Current) : 0;
     SHORT ApcDisableBefore = Current->KernelApcDisable;
     PDRIVER_OBJECT Saved;
     NTSTATUS Result;
@@ -497,14 +507,14 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
     Last->Location = Location;
 
     if (Result == STATUS_MORE_PROCESSING_REQUIRED) {
-        PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
+        PVF_IRP_ENTRY Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
         /* Still ours and still completing (a routine that re-sent the IRP
            already made it "in a driver"; one that freed it, freed). */
         if (Entry != NULL && (Walk->Serial == 0 || Entry->Serial == Walk->Serial) &&
             Entry->State == VfIrpCompleting) {
             VfIrpStoreState(Entry, VfIrpStopped);
             Entry->Owner = Driver;
-            Entry->Location = (CHAR)Location;
+            PAL_ATOMIC_STORE(&Entry->Location, (CHAR)Location, PAL_ORDER_RELAXED);
         }
         VfIrpUnlock();
         return TRUE;
@@ -542,6 +552,7 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     PKTHREAD Current = KiGetCurrentThread();
     PIO_STACK_LOCATION Slot;
     PDRIVER_CANCEL CancelRoutine;
+    PVF_IRP_ENTRY Hint;
     PVF_IRP_ENTRY Entry;
     BOOLEAN NeverSent = FALSE;
     IOP_LAST_ROUTINE Last = {NULL, 0, 0};
@@ -564,21 +575,29 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     if (Irp->CurrentLocation > Walk.StackCount + 1)
         VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
     CancelRoutine = PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST);
-    Entry = VfIrpLockEntry(Irp);
+    Hint = IopIrpEntryHint(Irp);
+    Entry = Walk.Verifying ? NULL : VfIrpHolderEntry(Irp, Hint);
+    Walk.Holder = Entry != NULL;
+    if (!Walk.Holder)
+        Entry = VfIrpLockEntryHint(Irp, Hint);
     if (Entry != NULL) {
         if (CancelRoutine != NULL)
-            Entry->CompletedWithCancelRoutine = CancelRoutine;
+            PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, CancelRoutine, PAL_ORDER_RELAXED);
         /* Never given to a driver (0x239): no IoCallDriver since it was made. */
-        NeverSent = Entry->State == VfIrpAllocated && Entry->Device == NULL && Entry->CompletionCount == 0;
+        NeverSent = Walk.Verifying && Entry->State == VfIrpAllocated && Entry->Device == NULL &&
+                    Entry->CompletionCount == 0;
         VfIrpStoreState(Entry, VfIrpCompleting);
-        Entry->CompletionCount++;
-        Entry->CompletedAtLocation = Irp->CurrentLocation;
-        Entry->CompletedAtSend = Entry->SendCount;
-        Entry->CompletedStatus = Irp->IoStatus.Status;
+        PAL_ATOMIC_STORE(&Entry->CompletionCount, PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED) + 1,
+                         PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->CompletedAtLocation, Irp->CurrentLocation, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->CompletedAtSend, PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED),
+                         PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->CompletedStatus, Irp->IoStatus.Status, PAL_ORDER_RELAXED);
         Walk.Serial = Entry->Serial;
         Walk.Entry = Entry;
     }
-    VfIrpUnlock();
+    if (!Walk.Holder)
+        VfIrpUnlock();
     if (CancelRoutine != NULL)
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x07, (ULONG_PTR)CancelRoutine, (ULONG_PTR)Irp, 0, Irp, NULL,
                  NULL);

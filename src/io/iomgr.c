@@ -6,11 +6,6 @@
 
 PAL_MUTEX IopDatabaseLock = PAL_MUTEX_INITIALIZER;
 
-BOOLEAN IopVerifierEnabled(VOID)
-{
-    return IrpSimpConfig.Verifier;
-}
-
 NTSTATUS IopInitializeSystem(const IRPSIM_CONFIG *Config)
 {
     UNREFERENCED_PARAMETER(Config);

@@ -14,6 +14,7 @@
 #include "../ke/ki.h"
 #include "../ob/obp.h"
 #include "../platform/pal.h"
+#include "../sim/simp.h"
 #include "../verifier/irpstate.h"
 #include "../verifier/vf.h"
 
@@ -29,8 +30,21 @@
 
 /* The verifier's master switch (IRPSIM_CONFIG.Verifier). Driver Verifier
    checks go through VfReport (src/verifier/vf.h), which also applies the
-   rule classes and makes non-fatal reports report-and-continue. */
-BOOLEAN IopVerifierEnabled(VOID);
+   rule classes and makes non-fatal reports report-and-continue. Inline:
+   the I/O manager asks on every call. */
+FORCEINLINE BOOLEAN IopVerifierEnabled(VOID)
+{
+    return IrpSimpConfig.Verifier;
+}
+
+/* VfCheckIrql for the I/O manager's hottest routines: the call is made
+   only when the caller's IRQL is above the limit (the only case it acts on). */
+FORCEINLINE VOID IopCheckIrql(PCSTR Routine, KIRQL MaxIrql)
+{
+    PKTHREAD Thread = KiGetCurrentThreadIfAny();
+    if (Thread != NULL && Thread->Irql > MaxIrql)
+        VfCheckIrql(Routine, MaxIrql);
+}
 
 /* ---- the I/O manager's private lock: driver device lists, attachment
    chains, the loaded-driver list. Never held across a call into a driver or
@@ -135,10 +149,55 @@ VOID IopShutdownIrpLookaside(VOID);
 VOID IopUnlockMdlChain(PIRP Irp);
 VOID IopFreeMdlChain(PIRP Irp);
 
+/* Precedes every IRP the I/O manager allocates (IRP_ALLOCATED_FIXED_SIZE
+   in AllocationFlags): in a lookaside block or in the pool block. It
+   remembers the IRP's state-table entry, so the I/O manager's calls find
+   it without a lookup. Never poisoned, never written by drivers. */
+typedef struct DECLSPEC_ALIGN(16) _IOP_IRP_HEADER {
+    LIST_ENTRY Link;              /* lookaside blocks: every block from the host (irp.c) */
+    PVF_IRP_ENTRY Entry;          /* the IRP's entry now (or in its last life) */
+    ULONG_PTR Check;              /* IOP_IRP_HEADER_CHECK(Irp): this is the IRP's header */
+    ULONG List;                   /* where the block goes back (irp.c) */
+    ULONG Bytes;                  /* the block's IRP memory (IoSizeOfIrp of its capacity) */
+    ULONG Generation;             /* VfIrpTableGeneration when Entry was stored */
+} IOP_IRP_HEADER, *PIOP_IRP_HEADER;
+
+#define IOP_IRP_HEADER_CHECK(Irp) ((ULONG_PTR)(Irp) ^ (ULONG_PTR)0x5A17C0DE5A17C0DEull)
+
+/* Written over Type when an IRP goes back to its allocator: a freed IRP is
+   no longer IO_TYPE_IRP (and pool fills it anyway). */
+#define IOP_TYPE_FREED_IRP ((CSHORT)0x7F06)
+
+/* A hint for the state-table calls that take one (VfIrpLockEntryHint,
+   VfIrpHolderEntry): the entry the header remembers, or NULL for an IRP
+   that has no header (driver memory). Irp must be live (checked not freed). */
+FORCEINLINE PVF_IRP_ENTRY IopIrpEntryHint(PIRP Irp)
+{
+    PIOP_IRP_HEADER Header = (PIOP_IRP_HEADER)Irp - 1;
+    if (!(Irp->AllocationFlags & IRP_ALLOCATED_FIXED_SIZE) || Header->Check != IOP_IRP_HEADER_CHECK(Irp) ||
+        Header->Generation != PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE))
+        return NULL;
+    return PAL_ATOMIC_LOAD(&Header->Entry, PAL_ORDER_RELAXED);
+}
+
 /* Reports a use of a freed IRP (never returns) if Irp is freed; Code/P1 is
    the bug check the caller raises for it. */
-VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
-                         ULONG_PTR P4);
+VOID IopCheckIrpFreedSlow(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
+                          ULONG_PTR P4);
+/* The first look at an IRP handed to the I/O manager. With the verifier
+   off, every IRP the I/O manager allocated stays its memory, Type
+   overwritten, for as long as the state table remembers it as freed (the
+   lookaside lists are delay lines, irp.c): an IRP whose Type still says
+   IO_TYPE_IRP is not freed, and only another Type needs the table. With
+   the verifier on (pool IRPs, which pool may give back to the host
+   sooner) the table is asked first, without touching the IRP. */
+FORCEINLINE VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2,
+                                     ULONG_PTR P3, ULONG_PTR P4)
+{
+    if (Irp != NULL && !IopVerifierEnabled() && Irp->Type == IO_TYPE_IRP)
+        return;
+    IopCheckIrpFreedSlow(Irp, Routine, Code, P1, P2, P3, P4);
+}
 
 /* ---- cancellation (cancel.c) ---- */
 extern KSPIN_LOCK IopCancelSpinLock;

@@ -13,18 +13,21 @@
  *   thread: the lists are delay lines (FIFO), so a stale pointer to a
  *   freed IRP keeps naming a freed IRP in the state table for as long as
  *   the table remembers it, and a second IoFreeIrp or a completion of it
- *   is reported - as it was when every IRP came from pool. Leaks are
- *   reported from the state table (allocation site, driver), which tracks
- *   lookaside IRPs as it tracks any other.
- * - Verifier on (Driver Verifier's I/O verification / special pool), and
- *   IRPs too large for the lists: nonpaged pool with the tag "Irp ", with
- *   all of pool's checks (guard, fill, poisoning, quarantine).
+ *   is reported - as it was when every IRP came from pool. Larger IRPs
+ *   come from the host and wait in a third delay line before they go back.
+ *   Leaks are reported from the state table (allocation site, driver),
+ *   which tracks lookaside IRPs as it tracks any other.
+ * - Verifier on (Driver Verifier's I/O verification / special pool):
+ *   nonpaged pool with the tag "Irp ", with all of pool's checks (guard,
+ *   fill, poisoning, quarantine).
  *
  * Either way the IRP is charged to the I/O manager rather than to the
  * driver that asked: a leaked IRP is reported as an IRP (naming the driver
  * from the state table), not a second time as that driver's pool. The
  * state table (src/verifier/irpstate.c) keeps remembering a freed IRP as
- * freed.
+ * freed. Every IRP the I/O manager allocates is preceded by an
+ * IOP_IRP_HEADER (iop.h) that remembers its state-table entry, and its
+ * Type is overwritten when it is freed (IopCheckIrpNotFreed).
  *
  * Uses of a freed IRP are reported as bug check 0xCC
  * PAGE_FAULT_IN_FREED_SPECIAL_POOL, what Windows raises with Driver
@@ -34,6 +37,7 @@
 #include "iop.h"
 #include "../trace/tracep.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -53,25 +57,29 @@
 #define IopUnpoisonBlock(p, n) ((void)(p), (void)(n))
 #endif
 
-/* ---- the IRP lookaside lists (verifier off; see the top) ---- */
+/* ---- IRP memory: the lookaside lists (verifier off) and pool ---- */
 
 /* Windows' two lists: 1 location, and up to 8 (SEMANTICS 1.6.1). */
 #define IOP_LARGE_IRP_STACK 8
 #define IOP_IRP_LOOKASIDE_DEPTH VF_IRP_FREED_RING
 
-/* Precedes every lookaside IRP; links it into IopIrpBlocks so shutdown
-   returns every block (cached or leaked) to the host. */
-typedef struct DECLSPEC_ALIGN(16) _IOP_IRP_BLOCK {
-    LIST_ENTRY Link;
-    ULONG List;
-} IOP_IRP_BLOCK, *PIOP_IRP_BLOCK;
+/* Where a block goes back (IOP_IRP_HEADER.List). */
+#define IOP_IRP_LIST_SMALL 0 /* lookaside, 1 location */
+#define IOP_IRP_LIST_LARGE 1 /* lookaside, up to IOP_LARGE_IRP_STACK */
+#define IOP_IRP_LIST_HUGE 2  /* host memory of its own size: delayed, then freed */
+#define IOP_IRP_LIST_POOL 3  /* pool (verifier on) */
+#define IOP_IRP_DELAY_LINES 3
 
-/* One host thread's lists: per size, a ring of freed IRPs, oldest first. */
+/* A freed block stays readable this far (the Type the I/O manager checks):
+   ASan poisons the rest (8 bytes is its granule). */
+#define IOP_IRP_READABLE 8
+
+/* One host thread's delay lines: per list, a ring of freed IRPs, oldest first. */
 typedef struct _IOP_IRP_LOOKASIDE {
     LIST_ENTRY Link; /* IopIrpLookasides */
-    ULONG Head[2];
-    ULONG Count[2];
-    PIRP Ring[2][IOP_IRP_LOOKASIDE_DEPTH];
+    ULONG Head[IOP_IRP_DELAY_LINES];
+    ULONG Count[IOP_IRP_DELAY_LINES];
+    PIOP_IRP_HEADER Ring[IOP_IRP_DELAY_LINES][IOP_IRP_LOOKASIDE_DEPTH];
 } IOP_IRP_LOOKASIDE, *PIOP_IRP_LOOKASIDE;
 
 /* Guards the two lists below; taken only when a block comes from or goes
@@ -101,68 +109,98 @@ static PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
     return Lookaside;
 }
 
-static SIZE_T IopLookasideBytes(ULONG List)
+static PIRP IopIrpOfHeader(PIOP_IRP_HEADER Header)
 {
-    return IoSizeOfIrp(List == 0 ? 1 : IOP_LARGE_IRP_STACK);
+    return (PIRP)(Header + 1);
 }
 
-static VOID IopReleaseIrpBlock(PIRP Irp, ULONG List)
+static VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
 {
-    PIOP_IRP_BLOCK Block = (PIOP_IRP_BLOCK)Irp - 1;
-    IopUnpoisonBlock(Irp, IopLookasideBytes(List));
+    IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
     KiAcquireQuickLock(&IopIrpBlockLock);
-    RemoveEntryList(&Block->Link);
+    RemoveEntryList(&Header->Link);
     KiReleaseQuickLock(&IopIrpBlockLock);
-    free(Block);
+    free(Header);
 }
 
-/* An IRP-sized block from the calling thread's list (List 0: 1 location,
-   1: up to IOP_LARGE_IRP_STACK), or a new one; NULL if the host is out of
-   memory. */
-static PIRP IopAllocateFromLookaside(ULONG List)
+/* Memory for an IRP of Bytes (StackSize locations) with its header: from
+   the calling thread's delay line, the host, or pool (verifier on); NULL
+   if there is none. The header's Entry is the block's last IRP's. */
+static PIOP_IRP_HEADER IopAllocateIrpMemory(CCHAR StackSize, USHORT Bytes)
 {
-    PIOP_IRP_LOOKASIDE Lookaside = IopCurrentLookaside();
-    PIOP_IRP_BLOCK Block;
-    PIRP Irp;
+    ULONG List = StackSize <= 1 ? IOP_IRP_LIST_SMALL
+                 : StackSize <= IOP_LARGE_IRP_STACK ? IOP_IRP_LIST_LARGE
+                                                    : IOP_IRP_LIST_HUGE;
+    PIOP_IRP_LOOKASIDE Lookaside;
+    PIOP_IRP_HEADER Header;
 
-    if (Lookaside != NULL && Lookaside->Count[List] == IOP_IRP_LOOKASIDE_DEPTH) {
+    if (IopVerifierEnabled()) {
+        /* Charged to the I/O manager, not to the driver that asked (see top). */
+        PKTHREAD Thread = KiGetCurrentThread();
+        PDRIVER_OBJECT Saved = KiEnterDriver(Thread, NULL);
+        Header = (PIOP_IRP_HEADER)ExAllocatePoolWithTag(NonPagedPool, sizeof(IOP_IRP_HEADER) + Bytes,
+                                                        IRPSIM_IRP_POOL_TAG);
+        KiLeaveDriver(Thread, Saved);
+        if (Header == NULL)
+            return NULL;
+        Header->Entry = NULL;
+        Header->Generation = 0;
+        List = IOP_IRP_LIST_POOL;
+    } else if (List != IOP_IRP_LIST_HUGE && (Lookaside = IopCurrentLookaside()) != NULL &&
+               Lookaside->Count[List] == IOP_IRP_LOOKASIDE_DEPTH) {
         /* Full: the oldest has waited IOP_IRP_LOOKASIDE_DEPTH frees. */
-        Irp = Lookaside->Ring[List][Lookaside->Head[List]];
+        Header = Lookaside->Ring[List][Lookaside->Head[List]];
         Lookaside->Head[List] = (Lookaside->Head[List] + 1) % IOP_IRP_LOOKASIDE_DEPTH;
         Lookaside->Count[List]--;
-        IopUnpoisonBlock(Irp, IopLookasideBytes(List));
-        return Irp;
+        IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
+        return Header;
+    } else {
+        if (List != IOP_IRP_LIST_HUGE)
+            Bytes = (USHORT)IoSizeOfIrp(List == IOP_IRP_LIST_SMALL ? 1 : IOP_LARGE_IRP_STACK);
+        Header = (PIOP_IRP_HEADER)malloc(sizeof(IOP_IRP_HEADER) + Bytes);
+        if (Header == NULL)
+            return NULL;
+        Header->Entry = NULL;
+        Header->Generation = 0;
+        KiAcquireQuickLock(&IopIrpBlockLock);
+        InsertTailList(&IopIrpBlocks, &Header->Link);
+        KiReleaseQuickLock(&IopIrpBlockLock);
     }
-    Block = (PIOP_IRP_BLOCK)malloc(sizeof(IOP_IRP_BLOCK) + IopLookasideBytes(List));
-    if (Block == NULL)
-        return NULL;
-    Block->List = List;
-    KiAcquireQuickLock(&IopIrpBlockLock);
-    InsertTailList(&IopIrpBlocks, &Block->Link);
-    KiReleaseQuickLock(&IopIrpBlockLock);
-    return (PIRP)(Block + 1);
+    Header->List = List;
+    Header->Bytes = Bytes;
+    Header->Check = IOP_IRP_HEADER_CHECK(IopIrpOfHeader(Header));
+    return Header;
 }
 
-static VOID IopFreeToLookaside(PIRP Irp, ULONG List)
+/* Gives a freed IRP's memory back: into this thread's delay line (pushing
+   out the oldest when full), or to pool. */
+static VOID IopFreeIrpMemory(PIOP_IRP_HEADER Header)
 {
-    PIOP_IRP_LOOKASIDE Lookaside = IopCurrentLookaside();
-    PIRP Evicted = NULL;
+    PIOP_IRP_LOOKASIDE Lookaside;
+    PIOP_IRP_HEADER Evicted = NULL;
+    ULONG List = Header->List;
 
+    if (List == IOP_IRP_LIST_POOL) {
+        ExFreePoolWithTag(Header, IRPSIM_IRP_POOL_TAG);
+        return;
+    }
+    Lookaside = IopCurrentLookaside();
     if (Lookaside == NULL) {
-        IopReleaseIrpBlock(Irp, List);
+        IopReleaseIrpBlock(Header);
         return;
     }
     if (Lookaside->Count[List] == IOP_IRP_LOOKASIDE_DEPTH) {
-        /* This thread frees more than it allocates: the oldest goes back to the host. */
+        /* This thread frees more than it allocates (or the IRPs are too
+           large to reuse): the oldest goes back to the host. */
         Evicted = Lookaside->Ring[List][Lookaside->Head[List]];
         Lookaside->Head[List] = (Lookaside->Head[List] + 1) % IOP_IRP_LOOKASIDE_DEPTH;
         Lookaside->Count[List]--;
     }
-    Lookaside->Ring[List][(Lookaside->Head[List] + Lookaside->Count[List]) % IOP_IRP_LOOKASIDE_DEPTH] = Irp;
+    Lookaside->Ring[List][(Lookaside->Head[List] + Lookaside->Count[List]) % IOP_IRP_LOOKASIDE_DEPTH] = Header;
     Lookaside->Count[List]++;
-    IopPoisonBlock(Irp, IopLookasideBytes(List));
+    IopPoisonBlock((PUCHAR)IopIrpOfHeader(Header) + IOP_IRP_READABLE, Header->Bytes - IOP_IRP_READABLE);
     if (Evicted != NULL)
-        IopReleaseIrpBlock(Evicted, List);
+        IopReleaseIrpBlock(Evicted);
 }
 
 VOID IopShutdownIrpLookaside(VOID)
@@ -180,9 +218,9 @@ VOID IopShutdownIrpLookaside(VOID)
         Blocks.Flink->Blink = &Blocks;
         Blocks.Blink->Flink = &Blocks;
         while (!IsListEmpty(&Blocks)) {
-            PIOP_IRP_BLOCK Block = CONTAINING_RECORD(RemoveHeadList(&Blocks), IOP_IRP_BLOCK, Link);
-            IopUnpoisonBlock(Block + 1, IopLookasideBytes(Block->List));
-            free(Block);
+            PIOP_IRP_HEADER Header = CONTAINING_RECORD(RemoveHeadList(&Blocks), IOP_IRP_HEADER, Link);
+            IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
+            free(Header);
         }
     }
     if (Lookasides.Flink != &IopIrpLookasides) {
@@ -205,13 +243,14 @@ static VOID IopInitializeIrpFields(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
     Irp->Tail.Overlay.CurrentStackLocation = (PIO_STACK_LOCATION)(Irp + 1) + StackSize;
 }
 
-VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3, ULONG_PTR P4)
+VOID IopCheckIrpFreedSlow(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
+                          ULONG_PTR P4)
 {
     static IRPSIM_THREAD_LOCAL CHAR Rule[512];
     VF_IRP_ENTRY Entry;
     CHAR Driver[128];
 
-    /* Every entry point asks: the first test takes no lock. */
+    /* The first test takes no lock. */
     if (!VfIrpIsFreed(Irp) || !VfIrpQuery(Irp, &Entry) || Entry.State != VfIrpFreed)
         return;
     IopFormatDriverName(Entry.Driver, Driver, sizeof(Driver));
@@ -234,10 +273,10 @@ static VOID IopCheckFreedForUse(PIRP Irp, PCSTR Routine, PVOID Caller, BOOLEAN W
 
 PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
 {
+    PIOP_IRP_HEADER Header;
+    PVF_IRP_ENTRY Entry;
     USHORT Size;
     PIRP Irp;
-    /* Lookaside list 0 or 1, or pool (see the top). */
-    ULONG List = StackSize <= 1 ? 0 : StackSize <= IOP_LARGE_IRP_STACK ? 1 : 2;
 
     if (StackSize < 0)
         return NULL;
@@ -246,42 +285,37 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
        for (IoAllocateIrp, IoMakeAssociatedIrp, IoBuild*Request). */
     if (VfInjectFailure(VfAllocateIrp, IRPSIM_IRP_POOL_TAG, Size, VfIrpOriginName(Origin)))
         return NULL;
-    if (List < 2 && !IopVerifierEnabled()) {
-        Irp = IopAllocateFromLookaside(List);
-        if (Irp == NULL)
-            return NULL;
-        IopInitializeIrpFields(Irp, Size, StackSize);
-        Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE | IRP_LOOKASIDE_ALLOCATION;
-    } else {
-        /* Charged to the I/O manager, not to the driver that asked (see top). */
-        PKTHREAD Thread = KiGetCurrentThread();
-        PDRIVER_OBJECT Saved = KiEnterDriver(Thread, NULL);
-        Irp = (PIRP)ExAllocatePoolWithTag(NonPagedPool, Size, IRPSIM_IRP_POOL_TAG);
-        KiLeaveDriver(Thread, Saved);
-        if (Irp == NULL)
-            return NULL;
-        IopInitializeIrpFields(Irp, Size, StackSize);
-        Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE;
-        List = 0xFF;
-    }
+    Header = IopAllocateIrpMemory(StackSize, Size);
+    if (Header == NULL)
+        return NULL;
+    Irp = IopIrpOfHeader(Header);
+    IopInitializeIrpFields(Irp, Size, StackSize);
+    Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE;
+    if (Header->List == IOP_IRP_LIST_SMALL || Header->List == IOP_IRP_LIST_LARGE)
+        Irp->AllocationFlags |= IRP_LOOKASIDE_ALLOCATION;
     if (ChargeQuota)
         Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
-    if (!VfIrpTrackMemory(Irp, Origin, List == 0xFF ? VF_IRP_MEMORY_POOL : (UCHAR)(VF_IRP_MEMORY_LOOKASIDE + List), Site)) {
+    Entry = VfIrpTrackMemory(Irp, Origin,
+                             Header->List == IOP_IRP_LIST_POOL ? VF_IRP_MEMORY_POOL : VF_IRP_MEMORY_LOOKASIDE, Site,
+                             Header->Generation == PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE)
+                                 ? Header->Entry
+                                 : NULL);
+    if (Entry == NULL) {
         /* Out of host memory for the state table: an IRP nobody could
            account for is not handed out. */
-        if (List != 0xFF)
-            IopFreeToLookaside(Irp, List);
-        else
-            ExFreePoolWithTag(Irp, IRPSIM_IRP_POOL_TAG);
+        Irp->Type = IOP_TYPE_FREED_IRP;
+        IopFreeIrpMemory(Header);
         return NULL;
     }
+    Header->Generation = PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE);
+    PAL_ATOMIC_STORE(&Header->Entry, Entry, PAL_ORDER_RELAXED);
     TRACE_EVENT(IrpSimTraceIrpAllocated, Irp, StackSize, Origin, 0);
     return Irp;
 }
 
 PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
-    VfCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
+    IopCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
     return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
 }
 
@@ -336,7 +370,7 @@ VOID NTAPI IoInitializeIrp(PIRP Irp, USHORT PacketSize, CCHAR StackSize)
     }
     IopInitializeIrpFields(Irp, PacketSize, StackSize);
     /* (A freed entry here is memory pool handed out again, now the driver's.) */
-    Origin = VfIrpTrackInitialized(Irp, Caller);
+    Origin = VfIrpTrackInitialized(Irp, Caller, NULL);
     TRACE_EVENT(IrpSimTraceIrpAllocated, Irp, StackSize, Origin, 0);
 }
 
@@ -359,22 +393,21 @@ static BOOLEAN IopIrpOnThreadList(PIRP Irp)
 static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
 {
     BOOLEAN Ours = Entry != NULL && Entry->OwnsMemory;
-    UCHAR Memory = Ours ? Entry->Memory : 0;
     if (Entry != NULL)
         VfIrpMarkFreed(Entry, Site);
     VfIrpUnlock();
     TRACE_EVENT(IrpSimTraceIrpFreed, Irp, 0, 0, 0);
-    if (Ours && Memory != VF_IRP_MEMORY_POOL)
-        IopFreeToLookaside(Irp, Memory - VF_IRP_MEMORY_LOOKASIDE);
-    else if (Ours)
-        ExFreePoolWithTag(Irp, IRPSIM_IRP_POOL_TAG);
-    else
+    if (Ours) {
+        Irp->Type = IOP_TYPE_FREED_IRP;
+        IopFreeIrpMemory((PIOP_IRP_HEADER)Irp - 1);
+    } else {
         ExFreePool(Irp);
+    }
 }
 
 VOID IopFreeIrp(PIRP Irp)
 {
-    IopReleaseLockedIrp(Irp, VfIrpLockEntry(Irp), PAL_RETURN_ADDRESS());
+    IopReleaseLockedIrp(Irp, VfIrpLockEntryHint(Irp, IopIrpEntryHint(Irp)), PAL_RETURN_ADDRESS());
 }
 
 /* 0xC9/0x20A: the IRP is still with a driver or in a queue. */
@@ -424,11 +457,12 @@ static VOID IopReportFreeNotAllocated(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID
 VOID NTAPI IoFreeIrp(PIRP Irp)
 {
     PVOID Caller = PAL_RETURN_ADDRESS();
+    PVF_IRP_ENTRY Hint;
     PVF_IRP_ENTRY Locked;
     VF_IRP_ENTRY Entry;
     BOOLEAN Known, InUse, NotAllocated;
 
-    VfCheckIrql("IoFreeIrp", DISPATCH_LEVEL);
+    IopCheckIrql("IoFreeIrp", DISPATCH_LEVEL);
 
     if (Irp == NULL)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x01, 0, 0, 0, NULL,
@@ -441,7 +475,8 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20C, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
                    NULL);
     }
-    Locked = VfIrpLockEntry(Irp);
+    Hint = IopIrpEntryHint(Irp);
+    Locked = VfIrpLockEntryHint(Irp, Hint);
     Known = Locked != NULL;
     /* (Not "completing": a routine that returns STATUS_MORE_PROCESSING_REQUIRED
        may let another thread free the IRP before the walk records that.) */
@@ -460,7 +495,7 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
             IopReportFreeInUse(Irp, &Entry, Caller);
         if (NotAllocated)
             IopReportFreeNotAllocated(Irp, Known ? &Entry : NULL, Caller);
-        Locked = VfIrpLockEntry(Irp);
+        Locked = VfIrpLockEntryHint(Irp, Hint);
     }
     IopReleaseLockedIrp(Irp, Locked, Caller);
 }
@@ -468,6 +503,7 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
 VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
 {
     PVOID Caller = PAL_RETURN_ADDRESS();
+    PVF_IRP_ENTRY Hint;
     PVF_IRP_ENTRY Entry;
     UCHAR AllocationFlags;
     BOOLEAN Built, InUse;
@@ -475,7 +511,8 @@ VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
     IopCheckFreedForUse(Irp, "IoReuseIrp", Caller, TRUE);
     /* (Before the IRP's lock: thread exit takes the thread's list lock first.) */
     Built = IopIrpOnThreadList(Irp);
-    Entry = VfIrpLockEntry(Irp);
+    Hint = IopIrpEntryHint(Irp);
+    Entry = VfIrpLockEntryHint(Irp, Hint);
     /* (IopIsBuiltIrpOrigin adds IoBuildAsynchronousFsdRequest to the
        original list; changed with src/io/build.c.) */
     Built = Built || (Entry != NULL && IopIsBuiltIrpOrigin(Entry->Origin));
@@ -504,7 +541,7 @@ VOID NTAPI IoReuseIrp(PIRP Irp, NTSTATUS Iostatus)
                      "completed, or a cancel routine is still set).",
                      "Reuse an IRP only after your completion routine regained it with "
                      "STATUS_MORE_PROCESSING_REQUIRED.");
-        Entry = VfIrpLockEntry(Irp);
+        Entry = VfIrpLockEntryHint(Irp, Hint);
     }
     AllocationFlags = Irp->AllocationFlags;
     IopInitializeIrpFields(Irp, Entry != NULL ? Entry->Size : Irp->Size, Irp->StackCount);

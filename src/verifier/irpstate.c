@@ -22,6 +22,7 @@
  */
 #include "irpstate.h"
 #include "../ke/ki.h"
+#include "../sim/simp.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ typedef struct _VFP_STRIPE {
 } VFP_STRIPE, *PVFP_STRIPE;
 
 static VFP_STRIPE VfpStripes[VFP_STRIPES];
+ULONG VfIrpTableGeneration;
 static ULONGLONG VfpFreeCount;      /* IRPs freed since VfIrpInitialize */
 static ULONGLONG VfpForgottenUpTo;  /* VfIrpFlushFreed: freed numbers up to this are gone */
 /* The stripe VfIrpLockEntry locked on this thread, for VfIrpUnlock. */
@@ -223,6 +225,7 @@ static VOID VfpFreeChain(PVF_IRP_ENTRY Entry)
 
 VOID VfIrpShutdown(VOID)
 {
+    PAL_ATOMIC_ADD_FETCH(&VfIrpTableGeneration, 1, PAL_ORDER_SEQ_CST);
     for (ULONG i = 0; i < VFP_STRIPES; i++) {
         PVFP_STRIPE Stripe = &VfpStripes[i];
         PVFP_TABLE Table;
@@ -248,11 +251,37 @@ VOID VfIrpShutdown(VOID)
     }
 }
 
+/* Irp's entry, from Hint (an entry the caller remembers for it, possibly
+   stale) when Hint still names Irp, else from the table. Caller holds the
+   stripe lock. Entries never move between stripes and an address has one
+   entry that is not forgotten, so a hint that names Irp and is not
+   forgotten is the one a lookup would find. */
+static PVF_IRP_ENTRY VfpHintLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash, PVF_IRP_ENTRY Hint)
+{
+    if (Hint != NULL && Hint->Irp == Irp && !VfpForgotten(Hint))
+        return Hint;
+    return VfpFindLocked(Stripe, Irp, Hash);
+}
+
+/* The fields a holder writes without the lock, cleared for a new trip. */
+static VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
+{
+    PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->SendCount, 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Device, NULL, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->DeviceDriver, NULL, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->CompletionCount, 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->CompletedAtLocation, 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->CompletedAtSend, 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->CompletedStatus, 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, NULL, PAL_ORDER_RELAXED);
+}
+
 /* Starts a new life for Irp's entry: Origin is NULL to keep the origin
    (and ownership) of an IRP the I/O manager allocated and has not freed,
    which IoInitializeIrp may reinitialise. Returns the origin recorded. */
 static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCHAR Memory, PVOID Site,
-                                  BOOLEAN *Tracked)
+                                  PVF_IRP_ENTRY *Cached)
 {
     BOOLEAN OwnsMemory = Memory != 0;
     PDRIVER_OBJECT Driver = KiCurrentDriver();
@@ -262,7 +291,7 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
     IRPSIM_IRP_ORIGIN Recorded;
 
     VfpReclaimLocked(Stripe);
-    Entry = VfpFindLocked(Stripe, Irp, Hash);
+    Entry = VfpHintLocked(Stripe, Irp, Hash, Cached != NULL ? *Cached : NULL);
     if (Origin != NULL) {
         Recorded = *Origin;
     } else if (Entry != NULL && VfIrpIoManagerMemory(Entry)) {
@@ -279,7 +308,8 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
         if (Entry == NULL) {
             /* Out of host memory: the IRP simply goes untracked. */
             KiReleaseQuickLock(&Stripe->Lock);
-            *Tracked = FALSE;
+            if (Cached != NULL)
+                *Cached = NULL;
             return Recorded;
         }
     } else if (Entry->State == VfIrpFreed) {
@@ -288,11 +318,11 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
     }
     /* (A live entry found here is driver memory re-initialised, or a stale
        entry of memory the driver freed itself.) */
-    memset(&Entry->Origin, 0, sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, Origin));
-    Entry->WalkFinished = FALSE;
-    Entry->SendCount = 0;
-    Entry->Device = NULL;
-    Entry->DeviceDriver = NULL;
+    /* The bitmaps at the end are the verifier's only (never set without it). */
+    memset(&Entry->Origin, 0,
+           (IrpSimpConfig.Verifier ? sizeof(VF_IRP_ENTRY) : offsetof(VF_IRP_ENTRY, MarkedPending)) -
+               offsetof(VF_IRP_ENTRY, Origin));
+    VfpResetHolderFields(Entry);
     /* Unique for the process without a shared counter: the stripe's count
        and the stripe's number. */
     PAL_ATOMIC_STORE(&Entry->Serial, (++Stripe->Serials << VFP_STRIPE_BITS) | (ULONGLONG)(Stripe - VfpStripes),
@@ -307,50 +337,43 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
     Entry->Driver = Driver;
     Entry->AllocationSite = Site;
     KiReleaseQuickLock(&Stripe->Lock);
-    *Tracked = TRUE;
+    if (Cached != NULL)
+        *Cached = Entry;
     return Recorded;
 }
 
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site)
 {
-    BOOLEAN Tracked;
-    (void)VfpTrack(Irp, &Origin, OwnsMemory ? VF_IRP_MEMORY_POOL : 0, Site, &Tracked);
+    (void)VfpTrack(Irp, &Origin, OwnsMemory ? VF_IRP_MEMORY_POOL : 0, Site, NULL);
 }
 
-BOOLEAN VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, UCHAR Memory, PVOID Site)
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, UCHAR Memory, PVOID Site, PVF_IRP_ENTRY Hint)
 {
-    BOOLEAN Tracked;
-    (void)VfpTrack(Irp, &Origin, Memory, Site, &Tracked);
-    return Tracked;
+    PVF_IRP_ENTRY Entry = Hint;
+    (void)VfpTrack(Irp, &Origin, Memory, Site, &Entry);
+    return Entry;
 }
 
-IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site)
+IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site, PVF_IRP_ENTRY *Cached)
 {
-    BOOLEAN Tracked;
-    return VfpTrack(Irp, NULL, 0, Site, &Tracked);
+    return VfpTrack(Irp, NULL, 0, Site, Cached);
 }
 
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)
 {
+    VfpResetHolderFields(Entry);
     VfIrpStoreState(Entry, VfIrpAllocated);
-    Entry->Location = Location;
-    Entry->WalkFinished = FALSE;
+    PAL_ATOMIC_STORE(&Entry->Location, Location, PAL_ORDER_RELAXED);
     Entry->Disassociated = FALSE;
     Entry->ApcQueued = FALSE;
-    Entry->CompletionCount = 0;
-    Entry->SendCount = 0;
-    Entry->CompletedAtLocation = 0;
-    Entry->CompletedAtSend = 0;
-    Entry->CompletedStatus = 0;
     Entry->BufferedCopyLimit = 0;
-    Entry->CompletedWithCancelRoutine = NULL;
-    Entry->Device = NULL;
-    Entry->DeviceDriver = NULL;
     Entry->Owner = NULL;
-    memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
-    memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
-    memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
-    memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
+    if (IrpSimpConfig.Verifier) {
+        memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
+        memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
+        memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
+        memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
+    }
 }
 
 VOID VfIrpSetOrigin(PIRP Irp, IRPSIM_IRP_ORIGIN Origin)
@@ -388,6 +411,11 @@ static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
     Copy->SendCount = PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED);
     Copy->Device = PAL_ATOMIC_LOAD(&Entry->Device, PAL_ORDER_RELAXED);
     Copy->DeviceDriver = PAL_ATOMIC_LOAD(&Entry->DeviceDriver, PAL_ORDER_RELAXED);
+    Copy->CompletionCount = PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED);
+    Copy->CompletedAtLocation = PAL_ATOMIC_LOAD(&Entry->CompletedAtLocation, PAL_ORDER_RELAXED);
+    Copy->CompletedAtSend = PAL_ATOMIC_LOAD(&Entry->CompletedAtSend, PAL_ORDER_RELAXED);
+    Copy->CompletedStatus = PAL_ATOMIC_LOAD(&Entry->CompletedStatus, PAL_ORDER_RELAXED);
+    Copy->CompletedWithCancelRoutine = PAL_ATOMIC_LOAD(&Entry->CompletedWithCancelRoutine, PAL_ORDER_RELAXED);
     memcpy(&Copy->FreedLink, &Entry->FreedLink, sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, FreedLink));
     Copy->FreedLink.Flink = Copy->FreedLink.Blink = NULL;
 }
@@ -435,10 +463,13 @@ BOOLEAN VfIrpIsFreed(PIRP Irp)
     return VfpPeek(Irp, &Serial, &State) && State == VfIrpFreed;
 }
 
-PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp)
+PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp, PVF_IRP_ENTRY Hint)
 {
     ULONG64 Hash = VfpHash(Irp);
-    PVF_IRP_ENTRY Entry = Irp != NULL ? VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash) : NULL;
+    PVF_IRP_ENTRY Entry = Hint;
+    /* A hint that names Irp and is not freed is its entry (VfpHintLocked). */
+    if (Entry == NULL || PAL_ATOMIC_LOAD(&Entry->Irp, PAL_ORDER_ACQUIRE) != Irp)
+        Entry = Irp != NULL ? VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash) : NULL;
     /* (Origin is set before the IRP is first sent, by the thread that built
        it, and an entry is recycled only once its IRP is freed.) */
     if (Entry == NULL || PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed ||
@@ -450,10 +481,17 @@ PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp)
 
 PVF_IRP_ENTRY VfIrpLockEntry(PIRP Irp)
 {
+    return VfIrpLockEntryHint(Irp, NULL);
+}
+
+PVF_IRP_ENTRY VfIrpLockEntryHint(PIRP Irp, PVF_IRP_ENTRY Hint)
+{
     ULONG64 Hash = VfpHash(Irp);
     PVFP_STRIPE Stripe = VfpLockStripe(Hash);
     VfpHeldStripe = Stripe;
-    return VfpFindLocked(Stripe, Irp, Hash);
+    if (Irp == NULL)
+        return NULL;
+    return VfpHintLocked(Stripe, Irp, Hash, Hint);
 }
 
 VOID VfIrpUnlock(VOID)

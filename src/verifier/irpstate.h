@@ -84,6 +84,12 @@ typedef struct _VF_IRP_ENTRY {
     ULONG SendCount;             /* IoCallDriver calls (a dispatch routine that forwarded it: 0x226) */
     PDEVICE_OBJECT Device;       /* device that last received it */
     PDRIVER_OBJECT DeviceDriver; /* that device's driver, captured when it was sent */
+    /* What the last IoCompleteRequest found, written the same way. */
+    ULONG CompletionCount;       /* IoCompleteRequest calls */
+    CHAR CompletedAtLocation;    /* CurrentLocation at the last IoCompleteRequest (0x224) */
+    ULONG CompletedAtSend;       /* SendCount then: which IoCallDriver's driver completed it (0x224) */
+    NTSTATUS CompletedStatus;    /* IoStatus.Status then (0x224) */
+    PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
     /* Everything from here is under the lock only (and reset by VfIrpTrack). */
     LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first */
     IRPSIM_IRP_ORIGIN Origin;
@@ -97,12 +103,7 @@ typedef struct _VF_IRP_ENTRY {
     PDRIVER_OBJECT Owner;        /* Stopped: the driver whose completion routine stopped the walk */
     PVOID AllocationSite;        /* return address of the allocating call */
     PVOID FreeSite;
-    ULONG CompletionCount;       /* IoCompleteRequest calls */
-    CHAR CompletedAtLocation;    /* CurrentLocation at the last IoCompleteRequest (0x224) */
-    ULONG CompletedAtSend;       /* SendCount then: which IoCallDriver's driver completed it (0x224) */
-    NTSTATUS CompletedStatus;    /* IoStatus.Status then (0x224) */
     ULONG_PTR BufferedCopyLimit; /* 0x312 reported: stage 2 copies at most this - 1 bytes (0 = no limit) */
-    PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
     PDRIVER_OBJECT CancelDriver; /* the driver that last set a cancel routine */
     /* Bitmaps by CurrentLocation, cleared for the locations below the
        target each time the IRP is sent. Kept only with the verifier on
@@ -112,6 +113,10 @@ typedef struct _VF_IRP_ENTRY {
     ULONG64 PendingSeen[VF_IRP_LOCATION_WORDS];      /* ... and found SL_PENDING_RETURNED there */
     ULONG64 ForwardedPending[VF_IRP_LOCATION_WORDS]; /* an IoCallDriver made from this location returned STATUS_PENDING */
 } VF_IRP_ENTRY, *PVF_IRP_ENTRY;
+
+/* Advanced by VfIrpShutdown: an entry remembered from an older table is
+   gone (IopIrpEntryHint compares it before using a remembered entry). */
+extern ULONG VfIrpTableGeneration;
 
 VOID VfIrpInitialize(VOID);
 /* Frees the table (call after the leak report; pool releases the memory
@@ -127,12 +132,16 @@ VOID VfIrpShutdown(VOID);
 /* Starts (or restarts) tracking Irp. Driver is KiCurrentDriver(). */
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site);
 /* The same for memory the I/O manager allocated (Memory: VF_IRP_MEMORY_*).
-   FALSE if the host had no memory for the entry (the IRP is not tracked). */
-BOOLEAN VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, UCHAR Memory, PVOID Site);
+   Hint: the entry the caller remembers for this address (NULL: none),
+   saving a lookup when it is still the address's entry. Returns the entry,
+   for the caller to remember; NULL if the host had no memory for it (the
+   IRP is not tracked). */
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, UCHAR Memory, PVOID Site, PVF_IRP_ENTRY Hint);
 /* The same for IoInitializeIrp: an IRP the I/O manager allocated and has
    not freed (VfIrpIoManagerMemory) keeps its origin; other memory is the
-   driver's (IrpSimIrpOriginDriverInitialized). Returns the origin kept. */
-IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site);
+   driver's (IrpSimIrpOriginDriverInitialized). Returns the origin kept.
+   Cached (optional): in, a hint as above; out, the entry (NULL: untracked). */
+IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site, PVF_IRP_ENTRY *Cached);
 /* For IoBuild* and the I/O manager: record how an IRP from IoAllocateIrp was built. */
 VOID VfIrpSetOrigin(PIRP Irp, IRPSIM_IRP_ORIGIN Origin);
 /* For queues (CSQ, StartIo): Queued while parked, InDriver again when taken out. */
@@ -145,17 +154,21 @@ BOOLEAN VfIrpPeek(PIRP Irp, PULONGLONG Serial, VF_IRP_STATE *State);
 /* TRUE if Irp was freed (and is still in the quarantine). Lock-free. */
 BOOLEAN VfIrpIsFreed(PIRP Irp);
 
-/* Locked access for the I/O manager. */
+/* Locked access for the I/O manager. The Hint form takes an entry the
+   caller remembers for Irp (possibly stale, or NULL) and skips the lookup
+   when it is still Irp's entry. */
 PVF_IRP_ENTRY VfIrpLockEntry(PIRP Irp);
+PVF_IRP_ENTRY VfIrpLockEntryHint(PIRP Irp, PVF_IRP_ENTRY Hint);
 VOID VfIrpUnlock(VOID);
 /* The entry of a live IRP that no other thread reads through the lock: one
    not built for a thread (IoBuild*Request with an event, the I/O
    manager's own requests), whose entries thread exit, CancelIo and the
-   Win32 side read. Found without the lock; NULL for any other IRP. Its
-   holder may then set State, Location, WalkFinished, SendCount, Device and
-   DeviceDriver with atomic stores, without the lock (the verifier's
-   bookkeeping always takes it). */
-PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp);
+   Win32 side read. Found without the lock (from Hint, as for
+   VfIrpLockEntryHint, when it names Irp); NULL for any other IRP. Its
+   holder may then set the fields from Location to
+   CompletedWithCancelRoutine, and State, with atomic stores, without the
+   lock (the verifier's bookkeeping always takes it). */
+PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp, PVF_IRP_ENTRY Hint);
 /* IoReuseIrp: a locked entry starts a new trip (Allocated at Location);
    what it is and where it came from stay. */
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location);
