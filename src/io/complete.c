@@ -609,7 +609,8 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
     if (NeverSent)
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x239, (ULONG_PTR)PAL_RETURN_ADDRESS(), (ULONG_PTR)Irp,
                  0, Irp, NULL, NULL);
-    IopCheckBufferedInformation(Irp, PAL_RETURN_ADDRESS());
+    if (Irp->Flags & IRP_BUFFERED_IO)
+        IopCheckBufferedInformation(Irp, PAL_RETURN_ADDRESS());
     TRACE_EVENT(IrpSimTraceIrpCompleteBegin, Irp, Irp->IoStatus.Status, Irp->IoStatus.Information,
                 Irp->CurrentLocation);
 
