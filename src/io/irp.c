@@ -295,8 +295,7 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
         Irp->AllocationFlags |= IRP_LOOKASIDE_ALLOCATION;
     if (ChargeQuota)
         Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
-    Entry = VfIrpTrackMemory(Irp, Origin,
-                             Header->List == IOP_IRP_LIST_POOL ? VF_IRP_MEMORY_POOL : VF_IRP_MEMORY_LOOKASIDE, Site,
+    Entry = VfIrpTrackMemory(Irp, Origin, Site,
                              Header->Generation == PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE)
                                  ? Header->Entry
                                  : NULL);

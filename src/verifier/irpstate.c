@@ -280,10 +280,9 @@ static VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
 /* Starts a new life for Irp's entry: Origin is NULL to keep the origin
    (and ownership) of an IRP the I/O manager allocated and has not freed,
    which IoInitializeIrp may reinitialise. Returns the origin recorded. */
-static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCHAR Memory, PVOID Site,
+static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOOLEAN OwnsMemory, PVOID Site,
                                   PVF_IRP_ENTRY *Cached)
 {
-    BOOLEAN OwnsMemory = Memory != 0;
     PDRIVER_OBJECT Driver = KiCurrentDriver();
     ULONG64 Hash = VfpHash(Irp);
     PVFP_STRIPE Stripe = VfpLockStripe(Hash);
@@ -297,11 +296,9 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
     } else if (Entry != NULL && VfIrpIoManagerMemory(Entry)) {
         Recorded = Entry->Origin;
         OwnsMemory = TRUE;
-        Memory = Entry->Memory;
     } else {
         Recorded = IrpSimIrpOriginDriverInitialized;
         OwnsMemory = FALSE;
-        Memory = 0;
     }
     if (Entry == NULL) {
         Entry = VfpInsertLocked(Stripe, Irp, Hash);
@@ -330,7 +327,6 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
     VfIrpStoreState(Entry, VfIrpAllocated);
     Entry->Origin = Recorded;
     Entry->OwnsMemory = OwnsMemory;
-    Entry->Memory = Memory;
     Entry->StackCount = Irp->StackCount;
     Entry->Location = Irp->CurrentLocation;
     Entry->Size = Irp->Size;
@@ -344,19 +340,19 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, UCH
 
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site)
 {
-    (void)VfpTrack(Irp, &Origin, OwnsMemory ? VF_IRP_MEMORY_POOL : 0, Site, NULL);
+    (void)VfpTrack(Irp, &Origin, OwnsMemory, Site, NULL);
 }
 
-PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, UCHAR Memory, PVOID Site, PVF_IRP_ENTRY Hint)
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint)
 {
     PVF_IRP_ENTRY Entry = Hint;
-    (void)VfpTrack(Irp, &Origin, Memory, Site, &Entry);
+    (void)VfpTrack(Irp, &Origin, TRUE, Site, &Entry);
     return Entry;
 }
 
 IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site, PVF_IRP_ENTRY *Cached)
 {
-    return VfpTrack(Irp, NULL, 0, Site, Cached);
+    return VfpTrack(Irp, NULL, FALSE, Site, Cached);
 }
 
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)

@@ -94,7 +94,6 @@ typedef struct _VF_IRP_ENTRY {
     LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first */
     IRPSIM_IRP_ORIGIN Origin;
     BOOLEAN OwnsMemory;   /* memory came from IoAllocateIrp (pool tag IRPSIM_IRP_POOL_TAG, or a lookaside list) */
-    UCHAR Memory;         /* OwnsMemory: where it goes back (VF_IRP_MEMORY_*) */
     BOOLEAN Disassociated; /* thread exit detached it from its thread (5.5) */
     BOOLEAN ApcQueued;    /* stage 2 is queued as an APC: Tail.Overlay is now the KAPC */
     CHAR StackCount;
@@ -123,20 +122,14 @@ VOID VfIrpInitialize(VOID);
    of IRPs never freed). */
 VOID VfIrpShutdown(VOID);
 
-/* Where the memory of an IRP the I/O manager allocated goes back
-   (VF_IRP_ENTRY.Memory): pool, or the IRP lookaside list
-   VF_IRP_MEMORY_LOOKASIDE + n (src/io/irp.c). */
-#define VF_IRP_MEMORY_POOL 1
-#define VF_IRP_MEMORY_LOOKASIDE 2
-
 /* Starts (or restarts) tracking Irp. Driver is KiCurrentDriver(). */
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site);
-/* The same for memory the I/O manager allocated (Memory: VF_IRP_MEMORY_*).
-   Hint: the entry the caller remembers for this address (NULL: none),
+/* The same for memory the I/O manager allocated (its IOP_IRP_HEADER says
+   where the memory goes back, src/io/iop.h). Hint: the entry the caller remembers for this address (NULL: none),
    saving a lookup when it is still the address's entry. Returns the entry,
    for the caller to remember; NULL if the host had no memory for it (the
    IRP is not tracked). */
-PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, UCHAR Memory, PVOID Site, PVF_IRP_ENTRY Hint);
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint);
 /* The same for IoInitializeIrp: an IRP the I/O manager allocated and has
    not freed (VfIrpIoManagerMemory) keeps its origin; other memory is the
    driver's (IrpSimIrpOriginDriverInitialized). Returns the origin kept.
