@@ -490,12 +490,18 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
     PDEVICE_OBJECT Device =
         Location == Walk->StackCount + 1 ? NULL : Irp->Tail.Overlay.CurrentStackLocation->DeviceObject;
     PDRIVER_OBJECT Driver = Device != NULL ? Device->DriverObject : Current->CurrentDriver;
-    KIRQL Irql = Current->Irql;
-    /* (What the verifier compares after the routine.) */
-    ULONG LocksBefore = Walk->Verifying ? KiHeldSpinLockCount(Current) : 0;
-    SHORT ApcDisableBefore = Current->KernelApcDisable;
+    /* What the verifier compares after the routine. */
+    KIRQL Irql = 0;
+    ULONG LocksBefore = 0;
+    SHORT ApcDisableBefore = 0;
     PDRIVER_OBJECT Saved;
     NTSTATUS Result;
+
+    if (Walk->Verifying) {
+        Irql = Current->Irql;
+        LocksBefore = KiHeldSpinLockCount(Current);
+        ApcDisableBefore = Current->KernelApcDisable;
+    }
 
     TRACE_EVENT(IrpSimTraceIrpCompletionRoutineStart, Irp, Walk->Routine, Device, Location);
     Saved = KiEnterDriver(Current, Driver);

@@ -289,7 +289,8 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
     PVF_IRP_ENTRY Entry;
     IRPSIM_IRP_ORIGIN Recorded;
 
-    VfpReclaimLocked(Stripe);
+    /* (Forgotten entries are recycled by VfIrpMarkFreed, which every free
+       of this stripe's IRPs passes through.) */
     Entry = VfpHintLocked(Stripe, Irp, Hash, Cached != NULL ? *Cached : NULL);
     if (Origin != NULL) {
         Recorded = *Origin;
@@ -459,20 +460,11 @@ BOOLEAN VfIrpIsFreed(PIRP Irp)
     return VfpPeek(Irp, &Serial, &State) && State == VfIrpFreed;
 }
 
-PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp, PVF_IRP_ENTRY Hint)
+PVF_IRP_ENTRY VfIrpHolderEntryLookup(PIRP Irp)
 {
     ULONG64 Hash = VfpHash(Irp);
-    PVF_IRP_ENTRY Entry = Hint;
-    /* A hint that names Irp and is not freed is its entry (VfpHintLocked). */
-    if (Entry == NULL || PAL_ATOMIC_LOAD(&Entry->Irp, PAL_ORDER_ACQUIRE) != Irp)
-        Entry = Irp != NULL ? VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash) : NULL;
-    /* (Origin is set before the IRP is first sent, by the thread that built
-       it, and an entry is recycled only once its IRP is freed.) */
-    if (Entry == NULL || PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed ||
-        Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
-        Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest || Entry->Origin == IrpSimIrpOriginIoManager)
-        return NULL;
-    return Entry;
+    PVF_IRP_ENTRY Entry = Irp != NULL ? VfpFindRelaxed(VfpStripeOf(Hash), Irp, Hash) : NULL;
+    return Entry != NULL && VfIrpIsHolderEntry(Entry) ? Entry : NULL;
 }
 
 PVF_IRP_ENTRY VfIrpLockEntry(PIRP Irp)

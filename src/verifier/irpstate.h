@@ -161,7 +161,23 @@ VOID VfIrpUnlock(VOID);
    holder may then set the fields from Location to
    CompletedWithCancelRoutine, and State, with atomic stores, without the
    lock (the verifier's bookkeeping always takes it). */
-PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp, PVF_IRP_ENTRY Hint);
+FORCEINLINE BOOLEAN VfIrpIsHolderEntry(const VF_IRP_ENTRY *Entry)
+{
+    /* (Origin is set before the IRP is first sent, by the thread that built
+       it, and an entry is recycled only once its IRP is freed.) */
+    return PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpFreed &&
+           Entry->Origin != IrpSimIrpOriginIoBuildSynchronousFsdRequest &&
+           Entry->Origin != IrpSimIrpOriginIoBuildDeviceIoControlRequest && Entry->Origin != IrpSimIrpOriginIoManager;
+}
+PVF_IRP_ENTRY VfIrpHolderEntryLookup(PIRP Irp);
+/* Inline: the I/O manager asks on every call. A hint that names Irp and is
+   not freed is its entry (see VfIrpLockEntryHint). */
+FORCEINLINE PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp, PVF_IRP_ENTRY Hint)
+{
+    if (Hint != NULL && PAL_ATOMIC_LOAD(&Hint->Irp, PAL_ORDER_ACQUIRE) == Irp)
+        return VfIrpIsHolderEntry(Hint) ? Hint : NULL;
+    return VfIrpHolderEntryLookup(Irp);
+}
 /* IoReuseIrp: a locked entry starts a new trip (Allocated at Location);
    what it is and where it came from stay. */
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location);
