@@ -519,7 +519,6 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
         if (Entry != NULL && (Walk->Serial == 0 || Entry->Serial == Walk->Serial) &&
             Entry->State == VfIrpCompleting) {
             VfIrpStoreState(Entry, VfIrpStopped);
-            Entry->Owner = Driver;
             PAL_ATOMIC_STORE(&Entry->Location, (CHAR)Location, PAL_ORDER_RELAXED);
         }
         VfIrpUnlock();

@@ -364,7 +364,6 @@ VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)
     Entry->Disassociated = FALSE;
     Entry->ApcQueued = FALSE;
     Entry->BufferedCopyLimit = 0;
-    Entry->Owner = NULL;
     if (IrpSimpConfig.Verifier) {
         memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
         memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));

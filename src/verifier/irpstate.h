@@ -99,7 +99,6 @@ typedef struct _VF_IRP_ENTRY {
     CHAR StackCount;
     USHORT Size;          /* bytes of IRP memory */
     PDRIVER_OBJECT Driver;       /* the driver that allocated it (NULL = irpsim or the test) */
-    PDRIVER_OBJECT Owner;        /* Stopped: the driver whose completion routine stopped the walk */
     PVOID AllocationSite;        /* return address of the allocating call */
     PVOID FreeSite;
     ULONG_PTR BufferedCopyLimit; /* 0x312 reported: stage 2 copies at most this - 1 bytes (0 = no limit) */
