@@ -116,6 +116,9 @@ static PIRP IopIrpOfHeader(PIOP_IRP_HEADER Header)
 
 static VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
 {
+    /* The address is no longer ours: its entry may be recycled. */
+    if (Header->Entry != NULL && Header->Generation == PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE))
+        VfIrpUnpin(IopIrpOfHeader(Header), Header->Entry);
     IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
     KiAcquireQuickLock(&IopIrpBlockLock);
     RemoveEntryList(&Header->Link);
@@ -295,10 +298,12 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
         Irp->AllocationFlags |= IRP_LOOKASIDE_ALLOCATION;
     if (ChargeQuota)
         Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
+    /* A lookaside block keeps its address, and so its entry (pinned). */
     Entry = VfIrpTrackMemory(Irp, Origin, Site,
                              Header->Generation == PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE)
                                  ? Header->Entry
-                                 : NULL);
+                                 : NULL,
+                             Header->List != IOP_IRP_LIST_POOL);
     if (Entry == NULL) {
         /* Out of host memory for the state table: an IRP nobody could
            account for is not handed out. */

@@ -280,18 +280,39 @@ static VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
 /* Starts a new life for Irp's entry: Origin is NULL to keep the origin
    (and ownership) of an IRP the I/O manager allocated and has not freed,
    which IoInitializeIrp may reinitialise. Returns the origin recorded. */
+/* Makes a pinned entry an ordinary one again: a freed one joins the
+   stripe's freed list, to be recycled once forgotten. */
+static VOID VfpUnpinLocked(PVFP_STRIPE Stripe, PVF_IRP_ENTRY Entry)
+{
+    Entry->Pinned = FALSE;
+    if (Entry->State == VfIrpFreed) {
+        if (Stripe->Freed.Flink == NULL)
+            InitializeListHead(&Stripe->Freed);
+        InsertTailList(&Stripe->Freed, &Entry->FreedLink);
+    }
+}
+
 static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOOLEAN OwnsMemory, PVOID Site,
-                                  PVF_IRP_ENTRY *Cached)
+                                  PVF_IRP_ENTRY *Cached, BOOLEAN Pin)
 {
     PDRIVER_OBJECT Driver = KiCurrentDriver();
     ULONG64 Hash = VfpHash(Irp);
     PVFP_STRIPE Stripe = VfpLockStripe(Hash);
+    PVF_IRP_ENTRY Hint = Cached != NULL ? *Cached : NULL;
     PVF_IRP_ENTRY Entry;
     IRPSIM_IRP_ORIGIN Recorded;
 
     /* (Forgotten entries are recycled by VfIrpMarkFreed, which every free
        of this stripe's IRPs passes through.) */
-    Entry = VfpHintLocked(Stripe, Irp, Hash, Cached != NULL ? *Cached : NULL);
+    Entry = VfpHintLocked(Stripe, Irp, Hash, Hint);
+    if (Hint != NULL && Hint != Entry && Hint->Irp == Irp && Hint->Pinned) {
+        /* The address's pinned entry, forgotten: revived in place, unless
+           another entry took the address over meanwhile. */
+        if (Entry == NULL)
+            Entry = Hint;
+        else
+            VfpUnpinLocked(Stripe, Hint);
+    }
     if (Origin != NULL) {
         Recorded = *Origin;
     } else if (Entry != NULL && VfIrpIoManagerMemory(Entry)) {
@@ -310,10 +331,12 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
                 *Cached = NULL;
             return Recorded;
         }
-    } else if (Entry->State == VfIrpFreed) {
+    } else if (Entry->State == VfIrpFreed && !Entry->Pinned) {
         /* The address is being reused: it is no longer a freed IRP. */
         RemoveEntryList(&Entry->FreedLink);
     }
+    /* IoInitializeIrp on an IRP the I/O manager allocated keeps its pin. */
+    Entry->Pinned = Origin != NULL ? Pin : (OwnsMemory && Entry->Pinned);
     /* (A live entry found here is driver memory re-initialised, or a stale
        entry of memory the driver freed itself.) */
     /* The bitmaps at the end are the verifier's only (never set without it). */
@@ -341,19 +364,19 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
 
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site)
 {
-    (void)VfpTrack(Irp, &Origin, OwnsMemory, Site, NULL);
+    (void)VfpTrack(Irp, &Origin, OwnsMemory, Site, NULL, FALSE);
 }
 
-PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint)
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint, BOOLEAN Pin)
 {
     PVF_IRP_ENTRY Entry = Hint;
-    (void)VfpTrack(Irp, &Origin, TRUE, Site, &Entry);
+    (void)VfpTrack(Irp, &Origin, TRUE, Site, &Entry, Pin);
     return Entry;
 }
 
 IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site, PVF_IRP_ENTRY *Cached)
 {
-    return VfpTrack(Irp, NULL, FALSE, Site, Cached);
+    return VfpTrack(Irp, NULL, FALSE, Site, Cached, FALSE);
 }
 
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)
@@ -493,12 +516,22 @@ VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site)
     PVFP_STRIPE Stripe = VfpHeldStripe;
 
     VfpReclaimLocked(Stripe);
-    if (Entry->State == VfIrpFreed)
+    if (Entry->State == VfIrpFreed && !Entry->Pinned)
         RemoveEntryList(&Entry->FreedLink); /* freed again: remembered from now */
     PAL_ATOMIC_STORE(&Entry->FreedNumber, PAL_ATOMIC_ADD_FETCH(&VfpFreeCount, 1, PAL_ORDER_RELAXED), PAL_ORDER_RELAXED);
     VfIrpStoreState(Entry, VfIrpFreed);
     Entry->FreeSite = Site;
-    InsertTailList(&Stripe->Freed, &Entry->FreedLink);
+    if (!Entry->Pinned)
+        InsertTailList(&Stripe->Freed, &Entry->FreedLink);
+}
+
+VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry)
+{
+    ULONG64 Hash = VfpHash(Irp);
+    PVFP_STRIPE Stripe = VfpLockStripe(Hash);
+    if (Entry->Irp == Irp && Entry->Pinned)
+        VfpUnpinLocked(Stripe, Entry);
+    KiReleaseQuickLock(&Stripe->Lock);
 }
 
 VOID VfIrpFlushFreed(VOID)

@@ -91,7 +91,8 @@ typedef struct _VF_IRP_ENTRY {
     NTSTATUS CompletedStatus;    /* IoStatus.Status then (0x224) */
     PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
     /* Everything from here is under the lock only (and reset by VfIrpTrack). */
-    LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first */
+    LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first (unless Pinned) */
+    BOOLEAN Pinned;       /* kept for its address by the memory's owner: never recycled (VfIrpUnpin) */
     IRPSIM_IRP_ORIGIN Origin;
     BOOLEAN OwnsMemory;   /* memory came from IoAllocateIrp (pool tag IRPSIM_IRP_POOL_TAG, or a lookaside list) */
     BOOLEAN Disassociated; /* thread exit detached it from its thread (5.5) */
@@ -128,7 +129,13 @@ VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Si
    saving a lookup when it is still the address's entry. Returns the entry,
    for the caller to remember; NULL if the host had no memory for it (the
    IRP is not tracked). */
-PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint);
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint, BOOLEAN Pin);
+/* A pinned entry (VfIrpTrackMemory with Pin) belongs to its address for
+   as long as the memory there stays the I/O manager's (a lookaside block):
+   freeing the IRP does not queue it for recycling, and the next IRP at the
+   address takes it over without a lookup. VfIrpUnpin, when the memory goes
+   back to the host, makes it an ordinary entry again. */
+VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry);
 /* The same for IoInitializeIrp: an IRP the I/O manager allocated and has
    not freed (VfIrpIoManagerMemory) keeps its origin; other memory is the
    driver's (IrpSimIrpOriginDriverInitialized). Returns the origin kept.
