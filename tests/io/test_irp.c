@@ -200,6 +200,42 @@ static void TestFreeTwiceIsUseAfterFree(void **State)
     assert_non_null(strstr(irpsim_last_bugcheck.Info.Report, "freed"));
 }
 
+/* The same for every kind of IRP memory - the 1-location and 8-location
+   lookaside lists and larger IRPs with the verifier off, pool with it on -
+   and for each entry point that takes an IRP: IoFreeIrp and IoCallDriver
+   report the use after free as special pool does (0xCC, P1 the IRP),
+   IoCompleteRequest as a second completion (0x44, P1 the IRP). None of
+   them touches the freed IRP first. */
+static void TestFreedIrpReportedForEveryMemoryKind(void **State)
+{
+    static const CCHAR Sizes[] = {1, 8, 20};
+    (void)State;
+    IrpSimShutdown(); /* Setup's machine: this test starts its own */
+    for (int Verifier = 0; Verifier <= 1; Verifier++) {
+        IRPSIM_CONFIG Config;
+        PDEVICE_OBJECT Device;
+        IrpSimDefaultConfig(&Config);
+        Config.Verifier = (BOOLEAN)Verifier;
+        assert_int_equal(IrpSimInitialize(&Config), STATUS_SUCCESS);
+        Device = IoTestCreateDevice(IoTestLoad(L"\\Driver\\IoTest"), NULL, IoTestCompleteSuccess);
+        assert_non_null(Device);
+        for (size_t i = 0; i < sizeof(Sizes); i++) {
+            PIRP Irp = IoAllocateIrp(Sizes[i], FALSE);
+            assert_non_null(Irp);
+            assert_int_equal(Irp->StackCount, Sizes[i]);
+            IoFreeIrp(Irp);
+            irpsim_assert_bugcheck(0xCC, IoFreeIrp(Irp));
+            irpsim_assert_bugcheck_parameter(0, Irp);
+            irpsim_assert_bugcheck(0xCC, (void)IoCallDriver(Device, Irp));
+            irpsim_assert_bugcheck_parameter(0, Irp);
+            irpsim_assert_bugcheck(MULTIPLE_IRP_COMPLETE_REQUESTS, IoCompleteRequest(Irp, IO_NO_INCREMENT));
+            irpsim_assert_bugcheck_parameter(0, Irp);
+        }
+        IrpSimShutdown();
+    }
+    assert_int_equal(IrpSimInitialize(NULL), STATUS_SUCCESS); /* for Teardown */
+}
+
 /* 1.7: an originator has no slot: IoMarkIrpPending on a fresh IRP would
    write past the end (reported as 0xCD); IoSetNextIrpStackLocation below
    slot 0 is NO_MORE_IRP_STACK_LOCATIONS. */
@@ -270,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(TestFreeNotAnIrp, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestFreeThreadedIrp, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestFreeTwiceIsUseAfterFree, Setup, Teardown),
+        cmocka_unit_test_setup_teardown(TestFreedIrpReportedForEveryMemoryKind, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestStackHelperMisuse, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestRequestorAndTopLevel, Setup, Teardown),
     };
