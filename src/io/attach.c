@@ -34,21 +34,33 @@ PDEVICE_OBJECT NTAPI IoGetAttachedDevice(PDEVICE_OBJECT DeviceObject)
 
 PDEVICE_OBJECT NTAPI IoGetAttachedDeviceReference(PDEVICE_OBJECT DeviceObject)
 {
-    PDEVICE_OBJECT Top = IoGetAttachedDevice(DeviceObject);
-    ObReferenceObject(Top);
+    PDEVICE_OBJECT Top;
+    BOOLEAN Referenced;
+    /* Referenced under the lock, as on Windows: once it is dropped the top
+       device may be detached and deleted. */
+    PalMutexLock(&IopDatabaseLock);
+    Top = IopTopOfStackLocked(DeviceObject);
+    Referenced = ObpReferenceObjectIfAlive(Top);
+    PalMutexUnlock(&IopDatabaseLock);
+    if (!Referenced)
+        ObReferenceObject(Top); /* reports the dead device */
     return Top;
 }
 
 PDEVICE_OBJECT NTAPI IoGetLowerDeviceObject(PDEVICE_OBJECT DeviceObject)
 {
     PDEVICE_OBJECT Lower = NULL;
+    BOOLEAN Referenced = TRUE;
     PalMutexLock(&IopDatabaseLock);
     /* A device on its way out has no lower device to offer. */
     if (!(DeviceObject->DeviceObjectExtension->ExtensionFlags & (IOP_DOE_DELETE_PENDING | IOP_DOE_UNLOAD_PENDING)))
         Lower = DeviceObject->DeviceObjectExtension->AttachedTo;
-    PalMutexUnlock(&IopDatabaseLock);
+    /* Referenced under the lock (see IoGetAttachedDeviceReference). */
     if (Lower != NULL)
-        ObReferenceObject(Lower);
+        Referenced = ObpReferenceObjectIfAlive(Lower);
+    PalMutexUnlock(&IopDatabaseLock);
+    if (!Referenced)
+        ObReferenceObject(Lower); /* reports the dead device */
     return Lower;
 }
 

@@ -209,8 +209,12 @@ static VOID IopCollectDevice(PVOID Object, PVOID Context)
     PDEVICE_OBJECT Device = (PDEVICE_OBJECT)Object;
     if (List->Driver != NULL && Device->DriverObject != List->Driver)
         return;
-    if (List->Count < List->Capacity)
+    if (List->Count < List->Capacity) {
+        /* (A device whose last reference is gone is being deleted: skipped.) */
+        if (!ObpReferenceObjectIfAlive(Device))
+            return;
         List->Devices[List->Count] = Device;
+    }
     List->Count++;
 }
 
@@ -229,10 +233,10 @@ static ULONG IopCollectDevices(PDRIVER_OBJECT Driver, PDEVICE_OBJECT **Devices)
         ObpEnumerateObjects(&ObpDeviceObjectType, IopCollectDevice, &List);
         if (List.Count <= List.Capacity || List.Devices == NULL)
             break;
+        for (ULONG i = 0; i < List.Capacity; i++)
+            ObDereferenceObject(List.Devices[i]);
         free(List.Devices);
     }
-    for (ULONG i = 0; i < List.Count && List.Devices != NULL; i++)
-        ObReferenceObject(List.Devices[i]);
     *Devices = List.Devices;
     return List.Devices != NULL ? List.Count : 0;
 }

@@ -166,14 +166,27 @@ VOID ObpRemoveObjectName(PVOID Object)
     PalMutexUnlock(&ObpLock);
 }
 
+/* One more reference, unless the count was already zero (the object is
+   being deleted): then none, and 0. Returns the new count. */
+static LONG_PTR ObpTryAddReference(POBJECT_HEADER Header)
+{
+    LONG_PTR Count = PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
+    if (Count > 1)
+        return Count;
+    PAL_ATOMIC_SUB_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
+    return 0;
+}
+
+BOOLEAN ObpReferenceObjectIfAlive(PVOID Object)
+{
+    return ObpIsObject(Object, NULL) && ObpTryAddReference(OBJECT_TO_OBJECT_HEADER(Object)) != 0;
+}
+
 LONG_PTR FASTCALL ObfReferenceObject(PVOID Object)
 {
-    POBJECT_HEADER Header = ObpCheckedHeader(Object, "ObReferenceObject");
-    LONG_PTR Count = PAL_ATOMIC_ADD_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
-    if (Count <= 1) {
-        PAL_ATOMIC_SUB_FETCH(&Header->PointerCount, 1, PAL_ORDER_SEQ_CST);
+    LONG_PTR Count = ObpTryAddReference(ObpCheckedHeader(Object, "ObReferenceObject"));
+    if (Count == 0)
         VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3F, (ULONG_PTR)Object, 1, 0, NULL, NULL, NULL);
-    }
     return Count;
 }
 

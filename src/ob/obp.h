@@ -78,6 +78,10 @@ NTSTATUS ObpCreateObject(POBJECT_TYPE Type, SIZE_T BodySize, PCUNICODE_STRING Na
 BOOLEAN ObpIsObject(PVOID Object, POBJECT_TYPE Type);
 POBJECT_TYPE ObpGetObjectType(PVOID Object);
 LONG_PTR ObpGetPointerCount(PVOID Object);
+/* ObReferenceObject for a caller holding a lock, which must not bug check
+   there: FALSE (no reference taken) if Object is not a live object; the
+   caller then reports it with ObReferenceObject once the lock is dropped. */
+BOOLEAN ObpReferenceObjectIfAlive(PVOID Object);
 LONG_PTR ObpGetHandleCount(PVOID Object);
 /* The object's full name, or NULL. */
 PCWSTR ObpGetObjectName(PVOID Object);

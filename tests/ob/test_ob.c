@@ -65,6 +65,32 @@ static void test_dereference_after_delete_bugchecks(void **State)
     irpsim_assert_bugcheck_parameter(1, Object);
 }
 
+/* The reference a caller holding a lock takes (the I/O manager under its
+   database lock, as Windows' IoGetAttachedDeviceReference does): a live
+   object gains one reference; a deleted object, or memory that is not an
+   object, is refused without a bug check and without a reference, and
+   ObReferenceObject reports it once the lock is dropped. */
+static void test_reference_if_alive(void **State)
+{
+    static struct {
+        ULONG_PTR Padding[16];
+        KEVENT Event;
+    } NotAnObject;
+    PVOID Object;
+    (void)State;
+    assert_int_equal(ObpCreateObject(&TestType, 32, NULL, FALSE, &Object), STATUS_SUCCESS);
+    assert_true(ObpReferenceObjectIfAlive(Object));
+    assert_int_equal(ObpGetPointerCount(Object), 2);
+    assert_int_equal(ObDereferenceObject(Object), 1);
+    assert_int_equal(ObDereferenceObject(Object), 0);
+    assert_false(ObpReferenceObjectIfAlive(Object)); /* deleted: no bug check here */
+    irpsim_assert_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, ObReferenceObject(Object));
+    irpsim_assert_bugcheck_parameter(0, 0x3F);
+    irpsim_assert_bugcheck_parameter(1, Object);
+    assert_false(ObpReferenceObjectIfAlive(&NotAnObject.Event));
+    assert_false(ObpReferenceObjectIfAlive(NULL));
+}
+
 /* ObReferenceObject on memory that is not an object (here a KEVENT that a
    driver embedded in its own structure) is reported. */
 static void test_reference_of_non_object_bugchecks(void **State)
@@ -190,6 +216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reference_counts, Setup, Teardown),
         cmocka_unit_test_setup_teardown(test_dereference_after_delete_bugchecks, Setup, Teardown),
         cmocka_unit_test_setup_teardown(test_reference_of_non_object_bugchecks, Setup, Teardown),
+        cmocka_unit_test_setup_teardown(test_reference_if_alive, Setup, Teardown),
         cmocka_unit_test_setup_teardown(test_namespace_and_symbolic_links, Setup, Teardown),
         cmocka_unit_test_setup_teardown(test_handles, Setup, Teardown),
         cmocka_unit_test_setup_teardown(test_permanent_objects, Setup, Teardown),
