@@ -168,16 +168,24 @@ typedef struct DECLSPEC_ALIGN(16) _IOP_IRP_HEADER {
    no longer IO_TYPE_IRP (and pool fills it anyway). */
 #define IOP_TYPE_FREED_IRP ((CSHORT)0x7F06)
 
+/* The entry the header remembers, or NULL if there is none or it belongs
+   to a state table since shut down. */
+FORCEINLINE PVF_IRP_ENTRY IopHeaderEntry(PIOP_IRP_HEADER Header)
+{
+    if (Header->Generation != PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE))
+        return NULL;
+    return PAL_ATOMIC_LOAD(&Header->Entry, PAL_ORDER_RELAXED);
+}
+
 /* A hint for the state-table calls that take one (VfIrpLockEntryHint,
    VfIrpHolderEntry): the entry the header remembers, or NULL for an IRP
    that has no header (driver memory). Irp must be live (checked not freed). */
 FORCEINLINE PVF_IRP_ENTRY IopIrpEntryHint(PIRP Irp)
 {
     PIOP_IRP_HEADER Header = (PIOP_IRP_HEADER)Irp - 1;
-    if (!(Irp->AllocationFlags & IRP_ALLOCATED_FIXED_SIZE) || Header->Check != IOP_IRP_HEADER_CHECK(Irp) ||
-        Header->Generation != PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE))
+    if (!(Irp->AllocationFlags & IRP_ALLOCATED_FIXED_SIZE) || Header->Check != IOP_IRP_HEADER_CHECK(Irp))
         return NULL;
-    return PAL_ATOMIC_LOAD(&Header->Entry, PAL_ORDER_RELAXED);
+    return IopHeaderEntry(Header);
 }
 
 /* Reports a use of a freed IRP (never returns) if Irp is freed; Code/P1 is

@@ -116,9 +116,10 @@ static PIRP IopIrpOfHeader(PIOP_IRP_HEADER Header)
 
 static VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
 {
+    PVF_IRP_ENTRY Entry = IopHeaderEntry(Header);
     /* The address is no longer ours: its entry may be recycled. */
-    if (Header->Entry != NULL && Header->Generation == PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE))
-        VfIrpUnpin(IopIrpOfHeader(Header), Header->Entry);
+    if (Entry != NULL)
+        VfIrpUnpin(IopIrpOfHeader(Header), Entry);
     IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
     KiAcquireQuickLock(&IopIrpBlockLock);
     RemoveEntryList(&Header->Link);
@@ -299,11 +300,7 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
     if (ChargeQuota)
         Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
     /* A lookaside block keeps its address, and so its entry (pinned). */
-    Entry = VfIrpTrackMemory(Irp, Origin, Site,
-                             Header->Generation == PAL_ATOMIC_LOAD(&VfIrpTableGeneration, PAL_ORDER_ACQUIRE)
-                                 ? Header->Entry
-                                 : NULL,
-                             Header->List != IOP_IRP_LIST_POOL);
+    Entry = VfIrpTrackMemory(Irp, Origin, Site, IopHeaderEntry(Header), Header->List != IOP_IRP_LIST_POOL);
     if (Entry == NULL) {
         /* Out of host memory for the state table: an IRP nobody could
            account for is not handed out. */

@@ -277,9 +277,6 @@ static VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
     PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, NULL, PAL_ORDER_RELAXED);
 }
 
-/* Starts a new life for Irp's entry: Origin is NULL to keep the origin
-   (and ownership) of an IRP the I/O manager allocated and has not freed,
-   which IoInitializeIrp may reinitialise. Returns the origin recorded. */
 /* Makes a pinned entry an ordinary one again: a freed one joins the
    stripe's freed list, to be recycled once forgotten. */
 static VOID VfpUnpinLocked(PVFP_STRIPE Stripe, PVF_IRP_ENTRY Entry)
@@ -292,6 +289,11 @@ static VOID VfpUnpinLocked(PVFP_STRIPE Stripe, PVF_IRP_ENTRY Entry)
     }
 }
 
+/* Starts a new life for Irp's entry: Origin is NULL to keep the origin
+   (and ownership) of an IRP the I/O manager allocated and has not freed,
+   which IoInitializeIrp may reinitialise. Cached (optional): in, a hint
+   (VfpHintLocked); out, the entry (NULL: untracked). Pin: the entry stays
+   with the address (VfIrpTrackMemory). Returns the origin recorded. */
 static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOOLEAN OwnsMemory, PVOID Site,
                                   PVF_IRP_ENTRY *Cached, BOOLEAN Pin)
 {
