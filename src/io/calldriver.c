@@ -72,25 +72,25 @@ typedef struct _IOP_SEND {
     SHORT ApcDisableBefore;
 } IOP_SEND;
 
-/* The IRP is now in this driver: record it, and (verifier) forget what
-   happened below its location before. Holder is the IRP's entry if the
-   sender may record without the lock (VfIrpHolderEntry), else NULL. */
-static VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PVF_IRP_ENTRY Hint, PDEVICE_OBJECT DeviceObject,
-                          LONG Location, BOOLEAN Verifying, PVOID Caller, IOP_SEND *Send)
+/* The IRP is now in Driver's device: what IopRecordSend records, by the
+   sender of an IRP that may record without the lock (VfIrpHolderEntry). */
+FORCEINLINE VOID IopRecordHolderSend(PVF_IRP_ENTRY Entry, PDEVICE_OBJECT DeviceObject, PDRIVER_OBJECT Driver,
+                                     LONG Location)
 {
-    PVF_IRP_ENTRY Entry = Holder;
+    VfIrpStoreState(Entry, VfIrpInDriver);
+    PAL_ATOMIC_STORE(&Entry->Location, (CHAR)Location, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Device, DeviceObject, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->DeviceDriver, Driver, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->SendCount, PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED) + 1, PAL_ORDER_RELAXED);
+}
 
-    if (Entry != NULL) {
-        VfIrpStoreState(Entry, VfIrpInDriver);
-        PAL_ATOMIC_STORE(&Entry->Location, (CHAR)Location, PAL_ORDER_RELAXED);
-        PAL_ATOMIC_STORE(&Entry->Device, DeviceObject, PAL_ORDER_RELAXED);
-        PAL_ATOMIC_STORE(&Entry->DeviceDriver, Send->Driver, PAL_ORDER_RELAXED);
-        PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELAXED);
-        PAL_ATOMIC_STORE(&Entry->SendCount, PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED) + 1,
-                         PAL_ORDER_RELAXED);
-        return;
-    }
-    Entry = VfIrpLockEntryHint(Irp, Hint);
+/* The IRP is now in this driver: record it under its lock, and (verifier)
+   forget what happened below its location before. */
+static DECLSPEC_NOINLINE VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Hint, PDEVICE_OBJECT DeviceObject, LONG Location,
+                                            BOOLEAN Verifying, PVOID Caller, IOP_SEND *Send)
+{
+    PVF_IRP_ENTRY Entry = VfIrpLockEntryHint(Irp, Hint);
     if (Entry == NULL) {
         /* An IRP built by hand without IoInitializeIrp: track it from here. */
         VfIrpUnlock();
@@ -223,9 +223,26 @@ static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PVF_IRP_ENTRY Hint
                  (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
 }
 
-static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
+/* Bug check 0x1E for a major function with no dispatch routine. */
+DECLSPEC_NORETURN static DECLSPEC_NOINLINE VOID IopReportNoDispatch(PIRP Irp, PDRIVER_OBJECT Driver, UCHAR Major)
 {
     static IRPSIM_THREAD_LOCAL CHAR Rule[512];
+    CHAR Name[128];
+    IopFormatDriverName(Driver, Name, sizeof(Name));
+    snprintf(Rule, sizeof(Rule),
+             "IoCallDriver found no dispatch routine for major function 0x%x of %s (%s). Before DriverEntry "
+             "the I/O manager fills every MajorFunction entry with its own 'invalid device request' routine; "
+             "a driver that stores NULL there makes Windows jump to address 0.",
+             Major, Name,
+             Major <= IRP_MJ_MAXIMUM_FUNCTION ? "the entry is NULL" : "the code is beyond IRP_MJ_MAXIMUM_FUNCTION");
+    VfBugCheck(IOP_KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)STATUS_ACCESS_VIOLATION, 0, 8, 0, Irp, Rule,
+               "Leave MajorFunction entries you do not handle alone, and fill the next stack location's "
+               "MajorFunction before sending the IRP.");
+}
+
+/* Inline: IofCallDriver and PoCallDriver are this, with their caller. */
+FORCEINLINE NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
+{
     PKTHREAD Thread = KiGetCurrentThread();
     KIRQL Irql = Thread->Irql;
     /* The verifier's checks and the bookkeeping only they read are skipped
@@ -237,7 +254,7 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
     PDRIVER_OBJECT Driver;
     PDRIVER_DISPATCH Dispatch;
     PDRIVER_OBJECT Saved;
-    IOP_SEND Send = {NULL, 0, 0, 0, FALSE, Irql, 0, 0};
+    IOP_SEND Send;
     LONG Location;
     UCHAR Major;
     NTSTATUS Status;
@@ -258,7 +275,7 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
     if (DeviceObject == NULL)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x204, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
                    NULL);
-    if (!IopIsDeviceObject(DeviceObject))
+    if (DeviceObject->Type != IO_TYPE_DEVICE) /* IopIsDeviceObject */
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x04, (ULONG_PTR)DeviceObject, 0, 0, Irp,
                    "IoCallDriver was called with something that is not a live device object (its Type is not "
                    "IO_TYPE_DEVICE; a deleted device whose last reference is gone looks like this).",
@@ -286,21 +303,16 @@ static NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Calle
     Major = Slot->MajorFunction;
     Driver = DeviceObject->DriverObject;
     Dispatch = Major <= IRP_MJ_MAXIMUM_FUNCTION ? Driver->MajorFunction[Major] : NULL;
-    if (Dispatch == NULL) {
-        CHAR Name[128];
-        IopFormatDriverName(Driver, Name, sizeof(Name));
-        snprintf(Rule, sizeof(Rule),
-                 "IoCallDriver found no dispatch routine for major function 0x%x of %s (%s). Before DriverEntry "
-                 "the I/O manager fills every MajorFunction entry with its own 'invalid device request' routine; "
-                 "a driver that stores NULL there makes Windows jump to address 0.",
-                 Major, Name,
-                 Major <= IRP_MJ_MAXIMUM_FUNCTION ? "the entry is NULL" : "the code is beyond IRP_MJ_MAXIMUM_FUNCTION");
-        VfBugCheck(IOP_KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)STATUS_ACCESS_VIOLATION, 0, 8, 0, Irp, Rule,
-                   "Leave MajorFunction entries you do not handle alone, and fill the next stack location's "
-                   "MajorFunction before sending the IRP.");
+    if (Dispatch == NULL)
+        IopReportNoDispatch(Irp, Driver, Major);
+    if (Holder != NULL) {
+        IopRecordHolderSend(Holder, DeviceObject, Driver, Location);
+    } else {
+        memset(&Send, 0, sizeof(Send));
+        Send.Irql = Irql;
+        Send.Driver = Driver;
+        IopRecordSend(Irp, Hint, DeviceObject, Location, Verifying, Caller, &Send);
     }
-    Send.Driver = Driver;
-    IopRecordSend(Irp, Holder, Hint, DeviceObject, Location, Verifying, Caller, &Send);
 
     TRACE_EVENT(IrpSimTraceIrpCallDriver, Irp, DeviceObject, Location, ((ULONG)Major << 8) | Slot->MinorFunction);
     if (Verifying) {

@@ -421,7 +421,7 @@ typedef struct _IOP_WALK {
    cannot interleave (an IRP with a holder is on no thread's list: it needs
    no lock); with the verifier on every step is, and records what it found
    for the STATUS_PENDING checks. */
-static BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
+FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
 {
     PVF_IRP_ENTRY Entry = NULL;
     NTSTATUS Status;
@@ -481,10 +481,39 @@ static BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
     return FALSE;
 }
 
+/* 0x20A: the routine freed the IRP and let the walk go on. */
+DECLSPEC_NORETURN static DECLSPEC_NOINLINE VOID IopReportRoutineFreedIrp(PIRP Irp, PIO_COMPLETION_ROUTINE Routine,
+                                                                         PDEVICE_OBJECT Device, NTSTATUS Result)
+{
+    static IRPSIM_THREAD_LOCAL CHAR Rule[400];
+    snprintf(Rule, sizeof(Rule),
+             "Completion routine %p freed IRP %p but returned 0x%08X instead of "
+             "STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing freed memory.",
+             (void *)Routine, (void *)Irp, (unsigned)Result);
+    VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Routine, (ULONG_PTR)Irp, (ULONG_PTR)Device, Irp,
+               Rule, "A completion routine that frees the IRP must return STATUS_MORE_PROCESSING_REQUIRED.");
+}
+
+/* The verifier's checks after a routine that let the walk go on:
+   IopCheckCompletionReturn, and 0x228 (a routine that found the pending
+   bit did not propagate it), reported as the routine's driver's doing. */
+static DECLSPEC_NOINLINE VOID IopCheckRoutineResult(PIRP Irp, PKTHREAD Current, const IOP_WALK *Walk,
+                                                    PDRIVER_OBJECT Driver, PDEVICE_OBJECT Device, KIRQL Irql,
+                                                    ULONG LocksBefore, SHORT ApcDisableBefore)
+{
+    PDRIVER_OBJECT Saved = KiEnterDriver(Current, Driver);
+    IopCheckCompletionReturn(Current, Walk->Routine, Irp, Irql, LocksBefore, ApcDisableBefore);
+    if (Walk->Pending && Walk->Location <= Walk->StackCount &&
+        !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Walk->Routine, (ULONG_PTR)Irp,
+                 (ULONG_PTR)Device, Irp, NULL, NULL);
+    KiLeaveDriver(Current, Saved);
+}
+
 /* Calls the completion routine the step found (3.3) and checks what it
    did. TRUE if it returned STATUS_MORE_PROCESSING_REQUIRED (3.4): the walk
    stops and the IRP stays exactly as it is. */
-static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WALK *Walk, IOP_LAST_ROUTINE *Last)
+FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WALK *Walk, IOP_LAST_ROUTINE *Last)
 {
     LONG Location = Walk->Location;
     PDEVICE_OBJECT Device =
@@ -513,7 +542,12 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
     Last->Location = Location;
 
     if (Result == STATUS_MORE_PROCESSING_REQUIRED) {
-        PVF_IRP_ENTRY Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
+        PVF_IRP_ENTRY Entry;
+        if (Walk->Holder) {
+            VfIrpHolderStopped(Walk->Entry, Walk->Serial, (CHAR)Location);
+            return TRUE;
+        }
+        Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
         /* Still ours and still completing (a routine that re-sent the IRP
            already made it "in a driver"; one that freed it, freed). */
         if (Entry != NULL && (Walk->Serial == 0 || Entry->Serial == Walk->Serial) &&
@@ -529,26 +563,10 @@ static BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WA
     if (Walk->Serial != 0 &&
         (PAL_ATOMIC_LOAD(&Walk->Entry->Irp, PAL_ORDER_ACQUIRE) != Irp ||
          PAL_ATOMIC_LOAD(&Walk->Entry->Serial, PAL_ORDER_RELAXED) != Walk->Serial ||
-         PAL_ATOMIC_LOAD(&Walk->Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed)) {
-        static IRPSIM_THREAD_LOCAL CHAR Rule[400];
-        snprintf(Rule, sizeof(Rule),
-                 "Completion routine %p freed IRP %p but returned 0x%08X instead of "
-                 "STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing freed memory.",
-                 (void *)Walk->Routine, (void *)Irp, (unsigned)Result);
-        VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Walk->Routine, (ULONG_PTR)Irp,
-                   (ULONG_PTR)Device, Irp, Rule,
-                   "A completion routine that frees the IRP must return STATUS_MORE_PROCESSING_REQUIRED.");
-    }
-    if (Walk->Verifying) {
-        /* Reported as the routine's driver's doing. */
-        Saved = KiEnterDriver(Current, Driver);
-        IopCheckCompletionReturn(Current, Walk->Routine, Irp, Irql, LocksBefore, ApcDisableBefore);
-        if (Walk->Pending && Location <= Walk->StackCount &&
-            !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
-            VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Walk->Routine, (ULONG_PTR)Irp,
-                     (ULONG_PTR)Device, Irp, NULL, NULL);
-        KiLeaveDriver(Current, Saved);
-    }
+         PAL_ATOMIC_LOAD(&Walk->Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed))
+        IopReportRoutineFreedIrp(Irp, Walk->Routine, Device, Result);
+    if (Walk->Verifying)
+        IopCheckRoutineResult(Irp, Current, Walk, Driver, Device, Irql, LocksBefore, ApcDisableBefore);
     return FALSE;
 }
 

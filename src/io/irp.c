@@ -92,13 +92,10 @@ static ULONG IopIrpLookasideGeneration;
 static IRPSIM_THREAD_LOCAL PIOP_IRP_LOOKASIDE IopThreadLookaside;
 static IRPSIM_THREAD_LOCAL ULONG IopThreadLookasideGeneration;
 
-static PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
+/* The calling thread's first IRP (of this machine): its delay lines. */
+static DECLSPEC_NOINLINE PIOP_IRP_LOOKASIDE IopCreateLookaside(VOID)
 {
-    PIOP_IRP_LOOKASIDE Lookaside = IopThreadLookaside;
-    ULONG Generation = PAL_ATOMIC_LOAD(&IopIrpLookasideGeneration, PAL_ORDER_ACQUIRE);
-    if (IRPSIM_LIKELY(Lookaside != NULL && IopThreadLookasideGeneration == Generation))
-        return Lookaside;
-    Lookaside = (PIOP_IRP_LOOKASIDE)calloc(1, sizeof(*Lookaside));
+    PIOP_IRP_LOOKASIDE Lookaside = (PIOP_IRP_LOOKASIDE)calloc(1, sizeof(*Lookaside));
     if (Lookaside == NULL)
         return NULL;
     KiAcquireQuickLock(&IopIrpBlockLock);
@@ -107,6 +104,15 @@ static PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
     KiReleaseQuickLock(&IopIrpBlockLock);
     IopThreadLookaside = Lookaside;
     return Lookaside;
+}
+
+FORCEINLINE PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
+{
+    PIOP_IRP_LOOKASIDE Lookaside = IopThreadLookaside;
+    ULONG Generation = PAL_ATOMIC_LOAD(&IopIrpLookasideGeneration, PAL_ORDER_ACQUIRE);
+    if (IRPSIM_LIKELY(Lookaside != NULL && IopThreadLookasideGeneration == Generation))
+        return Lookaside;
+    return IopCreateLookaside();
 }
 
 static PIRP IopIrpOfHeader(PIOP_IRP_HEADER Header)
@@ -287,7 +293,7 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
     Size = IoSizeOfIrp(StackSize);
     /* Low-resources simulation: decided here for every IRP a driver asks
        for (IoAllocateIrp, IoMakeAssociatedIrp, IoBuild*Request). */
-    if (VfInjectFailure(VfAllocateIrp, IRPSIM_IRP_POOL_TAG, Size, VfIrpOriginName(Origin)))
+    if (VfLowResourcesArmed() && VfInjectFailure(VfAllocateIrp, IRPSIM_IRP_POOL_TAG, Size, VfIrpOriginName(Origin)))
         return NULL;
     Header = IopAllocateIrpMemory(StackSize, Size);
     if (Header == NULL)
@@ -387,16 +393,11 @@ static BOOLEAN IopIrpOnThreadList(PIRP Irp)
     return OnList;
 }
 
-/* Forgets the IRP's memory: ours goes back to its lookaside list or to pool with our tag; driver memory
-   (IoInitializeIrp) goes back to the driver's pool, as Windows does.
-   Entry is Irp's entry, locked with VfIrpLockEntry (NULL: untracked); the
-   lock is dropped here. */
-static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
+/* The memory of an IRP the state table now knows as freed: ours goes back
+   to its lookaside list or to pool with our tag; driver memory
+   (IoInitializeIrp) goes back to the driver's pool, as Windows does. */
+static VOID IopReleaseIrpMemory(PIRP Irp, BOOLEAN Ours)
 {
-    BOOLEAN Ours = Entry != NULL && Entry->OwnsMemory;
-    if (Entry != NULL)
-        VfIrpMarkFreed(Entry, Site);
-    VfIrpUnlock();
     TRACE_EVENT(IrpSimTraceIrpFreed, Irp, 0, 0, 0);
     if (Ours) {
         Irp->Type = IOP_TYPE_FREED_IRP;
@@ -406,9 +407,31 @@ static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
     }
 }
 
+/* Forgets the IRP's memory (IopReleaseIrpMemory). Entry is Irp's entry,
+   locked with VfIrpLockEntry (NULL: untracked); the lock is dropped here. */
+static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
+{
+    BOOLEAN Ours = Entry != NULL && Entry->OwnsMemory;
+    if (Entry != NULL)
+        VfIrpMarkFreed(Entry, Site);
+    VfIrpUnlock();
+    IopReleaseIrpMemory(Irp, Ours);
+}
+
+/* Frees Irp, whose entry is Hint if it has a header (IopIrpEntryHint):
+   without the lock when only its holder writes its entry (verifier off,
+   lookaside block: VfIrpMarkHolderFreed). */
+static VOID IopReleaseIrp(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
+{
+    if (VfIrpMarkHolderFreed(Irp, Hint, Site))
+        IopReleaseIrpMemory(Irp, TRUE);
+    else
+        IopReleaseLockedIrp(Irp, VfIrpLockEntryHint(Irp, Hint), Site);
+}
+
 VOID IopFreeIrp(PIRP Irp)
 {
-    IopReleaseLockedIrp(Irp, VfIrpLockEntryHint(Irp, IopIrpEntryHint(Irp)), PAL_RETURN_ADDRESS());
+    IopReleaseIrp(Irp, IopIrpEntryHint(Irp), PAL_RETURN_ADDRESS());
 }
 
 /* 0xC9/0x20A: the IRP is still with a driver or in a queue. */
@@ -477,6 +500,11 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
                    NULL);
     }
     Hint = IopIrpEntryHint(Irp);
+    /* Both checks below are the verifier's reports only. */
+    if (!IopVerifierEnabled()) {
+        IopReleaseIrp(Irp, Hint, Caller);
+        return;
+    }
     Locked = VfIrpLockEntryHint(Irp, Hint);
     Known = Locked != NULL;
     /* (Not "completing": a routine that returns STATUS_MORE_PROCESSING_REQUIRED
@@ -486,9 +514,8 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
        saw initialised) and associated IRPs are not the caller's to free.
        (Threaded IRPs were caught above; the I/O manager frees its own.) */
     NotAllocated = !Known || !Locked->OwnsMemory || Locked->Origin == IrpSimIrpOriginAssociated;
-    /* Both reports are the verifier's (VfReport would drop them); without
-       one to make, the IRP is freed under the same lock. */
-    if (IopVerifierEnabled() && (InUse || NotAllocated)) {
+    /* Without a report to make, the IRP is freed under the same lock. */
+    if (InUse || NotAllocated) {
         if (Known)
             Entry = *Locked;
         VfIrpUnlock();

@@ -18,7 +18,15 @@
  * Freed IRPs are remembered for the next VF_IRP_FREED_RING frees: each
  * freed entry is numbered, and one whose number is that far behind the
  * count of frees counts as gone. Its memory is reclaimed later, oldest
- * first, when its stripe is next written.
+ * first, when its stripe is next written. A pinned entry (a lookaside
+ * block's, VfIrpTrackMemory) is the exception: its IRP is remembered as
+ * freed for as long as the block waits in its delay line, and joins the
+ * count when the block goes back to the host (VfIrpUnpin).
+ *
+ * With the verifier off, the holder of an IRP in a lookaside block
+ * (VfIrpIsHolderEntry) revives and frees its pinned entry without the
+ * lock, with atomic stores: nobody else writes it then, and a copy
+ * (VfpCopyLocked) reads every field those stores touch atomically.
  */
 #include "irpstate.h"
 #include "../ke/ki.h"
@@ -45,15 +53,34 @@ typedef struct _VFP_STRIPE {
     ULONG EntryCount;  /* entries in Table, freed ones included */
     LIST_ENTRY Freed;  /* freed entries, oldest first (Flink NULL until the first free) */
     PVF_IRP_ENTRY Spare; /* recycled entries, linked by HashNext */
-    ULONGLONG Serials;   /* allocation numbers handed out here (never reset) */
 } VFP_STRIPE, *PVFP_STRIPE;
 
 static VFP_STRIPE VfpStripes[VFP_STRIPES];
 ULONG VfIrpTableGeneration;
-static ULONGLONG VfpFreeCount;      /* IRPs freed since VfIrpInitialize */
-static ULONGLONG VfpForgottenUpTo;  /* VfIrpFlushFreed: freed numbers up to this are gone */
+static ULONGLONG VfpFreeCount;      /* IRPs freed since VfIrpInitialize (pinned ones when unpinned) */
 /* The stripe VfIrpLockEntry locked on this thread, for VfIrpUnlock. */
 static IRPSIM_THREAD_LOCAL PVFP_STRIPE VfpHeldStripe;
+
+/* FreedNumber of a pinned entry's freed IRP: not counted, never forgotten
+   while pinned (see the top). */
+#define VFP_PINNED_FREED (~0ull)
+
+/* Allocation numbers (VF_IRP_ENTRY.Serial): unique for the process, never
+   0. Each thread takes a range at a time, so numbering an IRP needs no
+   shared write. */
+#define VFP_SERIAL_RANGE 4096u
+static ULONGLONG VfpSerialBase = 1;
+static IRPSIM_THREAD_LOCAL ULONGLONG VfpNextSerial;
+static IRPSIM_THREAD_LOCAL ULONGLONG VfpSerialLimit;
+
+static ULONGLONG VfpNewSerial(VOID)
+{
+    if (IRPSIM_UNLIKELY(VfpNextSerial == VfpSerialLimit)) {
+        VfpNextSerial = PAL_ATOMIC_FETCH_ADD(&VfpSerialBase, VFP_SERIAL_RANGE, PAL_ORDER_RELAXED);
+        VfpSerialLimit = VfpNextSerial + VFP_SERIAL_RANGE;
+    }
+    return VfpNextSerial++;
+}
 
 static ULONG64 VfpHash(PIRP Irp)
 {
@@ -77,16 +104,15 @@ static PVFP_STRIPE VfpLockStripe(ULONG64 Hash)
     return Stripe;
 }
 
-/* A freed entry past the memory of VF_IRP_FREED_RING frees (or flushed)
-   counts as gone. Safe without the lock. */
+/* A freed entry past the memory of VF_IRP_FREED_RING frees counts as
+   gone. Safe without the lock. */
 static BOOLEAN VfpForgotten(const VF_IRP_ENTRY *Entry)
 {
     ULONGLONG Number;
     if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpFreed)
         return FALSE;
     Number = PAL_ATOMIC_LOAD(&Entry->FreedNumber, PAL_ORDER_RELAXED);
-    return Number <= PAL_ATOMIC_LOAD(&VfpForgottenUpTo, PAL_ORDER_RELAXED) ||
-           PAL_ATOMIC_LOAD(&VfpFreeCount, PAL_ORDER_RELAXED) - Number >= VF_IRP_FREED_RING;
+    return Number != VFP_PINNED_FREED && PAL_ATOMIC_LOAD(&VfpFreeCount, PAL_ORDER_RELAXED) - Number >= VF_IRP_FREED_RING;
 }
 
 /* Without the lock: NULL may be a false miss (see the top). Inline: the
@@ -160,8 +186,10 @@ static PVF_IRP_ENTRY VfpInsertLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash)
         return NULL;
     if (Entry != NULL)
         Stripe->Spare = Entry->HashNext;
-    else if ((Entry = (PVF_IRP_ENTRY)calloc(1, sizeof(VF_IRP_ENTRY))) == NULL)
+    else if ((Entry = (PVF_IRP_ENTRY)PalAlignedAlloc(sizeof(VF_IRP_ENTRY), VF_IRP_ENTRY_ALIGNMENT)) == NULL)
         return NULL;
+    else
+        memset(Entry, 0, sizeof(*Entry));
     PAL_ATOMIC_STORE(&Entry->State, VfIrpAllocated, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->Irp, Irp, PAL_ORDER_RELAXED);
     Head = &Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)];
@@ -206,7 +234,6 @@ static VOID VfpReclaimLocked(PVFP_STRIPE Stripe)
 VOID VfIrpInitialize(VOID)
 {
     PAL_ATOMIC_STORE(&VfpFreeCount, 0, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&VfpForgottenUpTo, 0, PAL_ORDER_RELAXED);
     for (ULONG i = 0; i < VFP_STRIPES; i++) {
         KiAcquireQuickLock(&VfpStripes[i].Lock);
         VfpReclaimLocked(&VfpStripes[i]);
@@ -218,7 +245,7 @@ static VOID VfpFreeChain(PVF_IRP_ENTRY Entry)
 {
     while (Entry != NULL) {
         PVF_IRP_ENTRY Next = Entry->HashNext;
-        free(Entry);
+        PalAlignedFree(Entry);
         Entry = Next;
     }
 }
@@ -277,16 +304,45 @@ static VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
     PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, NULL, PAL_ORDER_RELAXED);
 }
 
-/* Makes a pinned entry an ordinary one again: a freed one joins the
-   stripe's freed list, to be recycled once forgotten. */
-static VOID VfpUnpinLocked(PVFP_STRIPE Stripe, PVF_IRP_ENTRY Entry)
+/* Starts a new life for an entry (its pin aside): every field but the
+   table's links and the verifier's bitmaps, with atomic stores (a pinned
+   entry's holder does this without the lock, see the top). */
+static VOID VfpStartLife(PVF_IRP_ENTRY Entry, PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory,
+                         PDRIVER_OBJECT Driver, PVOID Site)
 {
-    Entry->Pinned = FALSE;
-    if (Entry->State == VfIrpFreed) {
-        if (Stripe->Freed.Flink == NULL)
-            InitializeListHead(&Stripe->Freed);
-        InsertTailList(&Stripe->Freed, &Entry->FreedLink);
-    }
+    PAL_ATOMIC_STORE(&Entry->Serial, VfpNewSerial(), PAL_ORDER_RELAXED);
+    VfpResetHolderFields(Entry);
+    PAL_ATOMIC_STORE(&Entry->Location, Irp->CurrentLocation, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->OwnsMemory, OwnsMemory, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Disassociated, FALSE, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->ApcQueued, FALSE, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->StackCount, Irp->StackCount, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Size, Irp->Size, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Origin, Origin, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->Driver, Driver, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->AllocationSite, Site, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->FreeSite, NULL, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->BufferedCopyLimit, 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->CancelDriver, NULL, PAL_ORDER_RELAXED);
+    /* Last: a lock-free reader that sees the IRP live sees the rest. */
+    VfIrpStoreState(Entry, VfIrpAllocated);
+}
+
+static VOID VfpClearLocations(PVF_IRP_ENTRY Entry)
+{
+    memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
+    memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
+    memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
+    memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
+}
+
+/* Numbers a freed entry and queues it on its stripe's freed list, to be
+   recycled once forgotten. */
+static VOID VfpQueueFreedLocked(PVFP_STRIPE Stripe, PVF_IRP_ENTRY Entry)
+{
+    VfpReclaimLocked(Stripe);
+    PAL_ATOMIC_STORE(&Entry->FreedNumber, PAL_ATOMIC_ADD_FETCH(&VfpFreeCount, 1, PAL_ORDER_RELAXED), PAL_ORDER_RELAXED);
+    InsertTailList(&Stripe->Freed, &Entry->FreedLink);
 }
 
 /* Starts a new life for Irp's entry: Origin is NULL to keep the origin
@@ -304,17 +360,10 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
     PVF_IRP_ENTRY Entry;
     IRPSIM_IRP_ORIGIN Recorded;
 
-    /* (Forgotten entries are recycled by VfIrpMarkFreed, which every free
-       of this stripe's IRPs passes through.) */
+    /* (Forgotten entries are recycled by VfpQueueFreedLocked, which every
+       free of this stripe's IRPs passes through; a pinned entry is never
+       forgotten.) */
     Entry = VfpHintLocked(Stripe, Irp, Hash, Hint);
-    if (Hint != NULL && Hint != Entry && Hint->Irp == Irp && Hint->Pinned) {
-        /* The address's pinned entry, forgotten: revived in place, unless
-           another entry took the address over meanwhile. */
-        if (Entry == NULL)
-            Entry = Hint;
-        else
-            VfpUnpinLocked(Stripe, Hint);
-    }
     if (Origin != NULL) {
         Recorded = *Origin;
     } else if (Entry != NULL && VfIrpIoManagerMemory(Entry)) {
@@ -338,26 +387,13 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
         RemoveEntryList(&Entry->FreedLink);
     }
     /* IoInitializeIrp on an IRP the I/O manager allocated keeps its pin. */
-    Entry->Pinned = Origin != NULL ? Pin : (OwnsMemory && Entry->Pinned);
+    PAL_ATOMIC_STORE(&Entry->Pinned, Origin != NULL ? Pin : (OwnsMemory && Entry->Pinned), PAL_ORDER_RELAXED);
     /* (A live entry found here is driver memory re-initialised, or a stale
-       entry of memory the driver freed itself.) */
-    /* The bitmaps at the end are the verifier's only (never set without it). */
-    memset(&Entry->Origin, 0,
-           (IrpSimpConfig.Verifier ? sizeof(VF_IRP_ENTRY) : offsetof(VF_IRP_ENTRY, MarkedPending)) -
-               offsetof(VF_IRP_ENTRY, Origin));
-    VfpResetHolderFields(Entry);
-    /* Unique for the process without a shared counter: the stripe's count
-       and the stripe's number. */
-    PAL_ATOMIC_STORE(&Entry->Serial, (++Stripe->Serials << VFP_STRIPE_BITS) | (ULONGLONG)(Stripe - VfpStripes),
-                     PAL_ORDER_RELAXED);
-    VfIrpStoreState(Entry, VfIrpAllocated);
-    Entry->Origin = Recorded;
-    Entry->OwnsMemory = OwnsMemory;
-    Entry->StackCount = Irp->StackCount;
-    Entry->Location = Irp->CurrentLocation;
-    Entry->Size = Irp->Size;
-    Entry->Driver = Driver;
-    Entry->AllocationSite = Site;
+       entry of memory the driver freed itself.) The bitmaps are the
+       verifier's only (never set without it). */
+    if (IrpSimpConfig.Verifier)
+        VfpClearLocations(Entry);
+    VfpStartLife(Entry, Irp, Recorded, OwnsMemory, Driver, Site);
     KiReleaseQuickLock(&Stripe->Lock);
     if (Cached != NULL)
         *Cached = Entry;
@@ -369,9 +405,24 @@ VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Si
     (void)VfpTrack(Irp, &Origin, OwnsMemory, Site, NULL, FALSE);
 }
 
+
+/* TRUE if Entry is a pinned entry of Irp that only its holder writes
+   now: the verifier is off (its bookkeeping always takes the lock). */
+static BOOLEAN VfpHolderPinned(PIRP Irp, const VF_IRP_ENTRY *Entry)
+{
+    return !IrpSimpConfig.Verifier && Entry != NULL && PAL_ATOMIC_LOAD(&Entry->Irp, PAL_ORDER_ACQUIRE) == Irp &&
+           PAL_ATOMIC_LOAD(&Entry->Pinned, PAL_ORDER_RELAXED);
+}
+
 PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint, BOOLEAN Pin)
 {
     PVF_IRP_ENTRY Entry = Hint;
+    /* The block's next IRP: its entry, freed with the block's last IRP,
+       is the allocating thread's alone. */
+    if (Pin && VfpHolderPinned(Irp, Hint) && PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
+        VfpStartLife(Hint, Irp, Origin, TRUE, KiCurrentDriver(), Site);
+        return Hint;
+    }
     (void)VfpTrack(Irp, &Origin, TRUE, Site, &Entry, Pin);
     return Entry;
 }
@@ -389,12 +440,8 @@ VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)
     Entry->Disassociated = FALSE;
     Entry->ApcQueued = FALSE;
     Entry->BufferedCopyLimit = 0;
-    if (IrpSimpConfig.Verifier) {
-        memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
-        memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
-        memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
-        memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
-    }
+    if (IrpSimpConfig.Verifier)
+        VfpClearLocations(Entry);
 }
 
 VOID VfIrpSetOrigin(PIRP Irp, IRPSIM_IRP_ORIGIN Origin)
@@ -437,8 +484,23 @@ static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
     Copy->CompletedAtSend = PAL_ATOMIC_LOAD(&Entry->CompletedAtSend, PAL_ORDER_RELAXED);
     Copy->CompletedStatus = PAL_ATOMIC_LOAD(&Entry->CompletedStatus, PAL_ORDER_RELAXED);
     Copy->CompletedWithCancelRoutine = PAL_ATOMIC_LOAD(&Entry->CompletedWithCancelRoutine, PAL_ORDER_RELAXED);
-    memcpy(&Copy->FreedLink, &Entry->FreedLink, sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, FreedLink));
     Copy->FreedLink.Flink = Copy->FreedLink.Blink = NULL;
+    /* A pinned entry's holder may revive or free it without the lock (see the top). */
+    Copy->Pinned = PAL_ATOMIC_LOAD(&Entry->Pinned, PAL_ORDER_RELAXED);
+    Copy->Origin = PAL_ATOMIC_LOAD(&Entry->Origin, PAL_ORDER_RELAXED);
+    Copy->OwnsMemory = PAL_ATOMIC_LOAD(&Entry->OwnsMemory, PAL_ORDER_RELAXED);
+    Copy->Disassociated = PAL_ATOMIC_LOAD(&Entry->Disassociated, PAL_ORDER_RELAXED);
+    Copy->ApcQueued = PAL_ATOMIC_LOAD(&Entry->ApcQueued, PAL_ORDER_RELAXED);
+    Copy->StackCount = PAL_ATOMIC_LOAD(&Entry->StackCount, PAL_ORDER_RELAXED);
+    Copy->Size = PAL_ATOMIC_LOAD(&Entry->Size, PAL_ORDER_RELAXED);
+    Copy->Driver = PAL_ATOMIC_LOAD(&Entry->Driver, PAL_ORDER_RELAXED);
+    Copy->AllocationSite = PAL_ATOMIC_LOAD(&Entry->AllocationSite, PAL_ORDER_RELAXED);
+    Copy->FreeSite = PAL_ATOMIC_LOAD(&Entry->FreeSite, PAL_ORDER_RELAXED);
+    Copy->BufferedCopyLimit = PAL_ATOMIC_LOAD(&Entry->BufferedCopyLimit, PAL_ORDER_RELAXED);
+    Copy->CancelDriver = PAL_ATOMIC_LOAD(&Entry->CancelDriver, PAL_ORDER_RELAXED);
+    /* The verifier's bitmaps: under the lock only. */
+    memcpy(Copy->MarkedPending, Entry->MarkedPending,
+           sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, MarkedPending));
 }
 
 BOOLEAN VfIrpQuery(PIRP Irp, PVF_IRP_ENTRY Snapshot)
@@ -517,33 +579,36 @@ VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site)
 {
     PVFP_STRIPE Stripe = VfpHeldStripe;
 
-    VfpReclaimLocked(Stripe);
     if (Entry->State == VfIrpFreed && !Entry->Pinned)
         RemoveEntryList(&Entry->FreedLink); /* freed again: remembered from now */
-    PAL_ATOMIC_STORE(&Entry->FreedNumber, PAL_ATOMIC_ADD_FETCH(&VfpFreeCount, 1, PAL_ORDER_RELAXED), PAL_ORDER_RELAXED);
+    if (Entry->Pinned)
+        PAL_ATOMIC_STORE(&Entry->FreedNumber, VFP_PINNED_FREED, PAL_ORDER_RELAXED);
+    else
+        VfpQueueFreedLocked(Stripe, Entry);
+    PAL_ATOMIC_STORE(&Entry->FreeSite, Site, PAL_ORDER_RELAXED);
     VfIrpStoreState(Entry, VfIrpFreed);
-    Entry->FreeSite = Site;
-    if (!Entry->Pinned)
-        InsertTailList(&Stripe->Freed, &Entry->FreedLink);
+}
+
+BOOLEAN VfIrpMarkHolderFreed(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
+{
+    if (!VfpHolderPinned(Irp, Hint) || !VfIrpIsHolderEntry(Hint))
+        return FALSE;
+    PAL_ATOMIC_STORE(&Hint->FreeSite, Site, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Hint->FreedNumber, VFP_PINNED_FREED, PAL_ORDER_RELAXED);
+    VfIrpStoreState(Hint, VfIrpFreed);
+    return TRUE;
 }
 
 VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry)
 {
     ULONG64 Hash = VfpHash(Irp);
     PVFP_STRIPE Stripe = VfpLockStripe(Hash);
-    if (Entry->Irp == Irp && Entry->Pinned)
-        VfpUnpinLocked(Stripe, Entry);
-    KiReleaseQuickLock(&Stripe->Lock);
-}
-
-VOID VfIrpFlushFreed(VOID)
-{
-    PAL_ATOMIC_STORE(&VfpForgottenUpTo, PAL_ATOMIC_LOAD(&VfpFreeCount, PAL_ORDER_RELAXED), PAL_ORDER_RELAXED);
-    for (ULONG i = 0; i < VFP_STRIPES; i++) {
-        KiAcquireQuickLock(&VfpStripes[i].Lock);
-        VfpReclaimLocked(&VfpStripes[i]);
-        KiReleaseQuickLock(&VfpStripes[i].Lock);
+    if (Entry->Irp == Irp && Entry->Pinned) {
+        PAL_ATOMIC_STORE(&Entry->Pinned, FALSE, PAL_ORDER_RELAXED);
+        if (Entry->State == VfIrpFreed)
+            VfpQueueFreedLocked(Stripe, Entry);
     }
+    KiReleaseQuickLock(&Stripe->Lock);
 }
 
 ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries)

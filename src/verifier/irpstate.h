@@ -68,45 +68,55 @@ typedef enum _VF_IRP_STATE {
 /* Per-location bitmaps cover CurrentLocation 0 .. 191 (StackCount <= 127). */
 #define VF_IRP_LOCATION_WORDS 3
 
-typedef struct _VF_IRP_ENTRY {
-    /* Read without the lock (VfIrpPeek): written, under the lock, with
-       atomic stores only (VfIrpStoreState for State). */
-    struct _VF_IRP_ENTRY *HashNext;
+/* Cache-line aligned, with what an IRP's trip writes in the first two
+   lines (the I/O manager touches them on every call): fields are grouped
+   by who writes them, and packed by line within that. */
+#define VF_IRP_ENTRY_ALIGNMENT 64
+typedef struct DECLSPEC_ALIGN(VF_IRP_ENTRY_ALIGNMENT) _VF_IRP_ENTRY {
+    /* Read without the lock (VfIrpPeek): written, under the lock or by a
+       holder (below), with atomic stores only (VfIrpStoreState for State). */
     PIRP Irp;
     ULONGLONG Serial; /* allocation number, unique for the process: changes when the address is reused */
-    VF_IRP_STATE State;
     ULONGLONG FreedNumber; /* Freed: this was the n-th IRP freed (VF_IRP_FREED_RING) */
-    /* Where the IRP was sent. The holder of an IRP no other thread looks at
-       may write these (and State) without the lock (VfIrpHolderEntry), so
-       a copy reads them with atomic loads. */
+    VF_IRP_STATE State;
+    /* Where the IRP was sent, and what the last IoCompleteRequest found.
+       The holder of an IRP no other thread looks at may write these (and
+       State) without the lock (VfIrpHolderEntry), so a copy reads them
+       with atomic loads. */
     CHAR Location;               /* InDriver / Stopped: the current location */
     BOOLEAN WalkFinished;        /* the stack walk reached StackCount + 2 */
-    ULONG SendCount;             /* IoCallDriver calls (a dispatch routine that forwarded it: 0x226) */
-    PDEVICE_OBJECT Device;       /* device that last received it */
-    PDRIVER_OBJECT DeviceDriver; /* that device's driver, captured when it was sent */
-    /* What the last IoCompleteRequest found, written the same way. */
-    ULONG CompletionCount;       /* IoCompleteRequest calls */
     CHAR CompletedAtLocation;    /* CurrentLocation at the last IoCompleteRequest (0x224) */
+    ULONG SendCount;             /* IoCallDriver calls (a dispatch routine that forwarded it: 0x226) */
+    ULONG CompletionCount;       /* IoCompleteRequest calls */
     ULONG CompletedAtSend;       /* SendCount then: which IoCallDriver's driver completed it (0x224) */
     NTSTATUS CompletedStatus;    /* IoStatus.Status then (0x224) */
+    PDEVICE_OBJECT Device;       /* device that last received it */
+    PDRIVER_OBJECT DeviceDriver; /* that device's driver, captured when it was sent */
     PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
-    /* Everything from here is under the lock only (and reset by VfIrpTrack). */
-    LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first (unless Pinned) */
+    /* Written under the lock (and set for each new life by VfIrpTrack),
+       except that with the verifier off the holder of an IRP in a
+       lookaside block revives and frees its pinned entry with atomic
+       stores (irpstate.c); a copy reads them atomically. */
     BOOLEAN Pinned;       /* kept for its address by the memory's owner: never recycled (VfIrpUnpin) */
-    IRPSIM_IRP_ORIGIN Origin;
     BOOLEAN OwnsMemory;   /* memory came from IoAllocateIrp (pool tag IRPSIM_IRP_POOL_TAG, or a lookaside list) */
     BOOLEAN Disassociated; /* thread exit detached it from its thread (5.5) */
     BOOLEAN ApcQueued;    /* stage 2 is queued as an APC: Tail.Overlay is now the KAPC */
     CHAR StackCount;
     USHORT Size;          /* bytes of IRP memory */
+    IRPSIM_IRP_ORIGIN Origin;
     PDRIVER_OBJECT Driver;       /* the driver that allocated it (NULL = irpsim or the test) */
     PVOID AllocationSite;        /* return address of the allocating call */
     PVOID FreeSite;
     ULONG_PTR BufferedCopyLimit; /* 0x312 reported: stage 2 copies at most this - 1 bytes (0 = no limit) */
     PDRIVER_OBJECT CancelDriver; /* the driver that last set a cancel routine */
+    /* The table's links: under the lock (HashNext also read by lock-free
+       lookups, and so stored atomically). */
+    struct _VF_IRP_ENTRY *HashNext;
+    LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first (unless Pinned) */
     /* Bitmaps by CurrentLocation, cleared for the locations below the
        target each time the IRP is sent. Kept only with the verifier on
-       (IRPSIM_CONFIG.Verifier): only its rules read them. */
+       (IRPSIM_CONFIG.Verifier): only its rules read them. Under the lock
+       only. */
     ULONG64 MarkedPending[VF_IRP_LOCATION_WORDS];    /* IoMarkIrpPending ran at this location */
     ULONG64 WalkPassed[VF_IRP_LOCATION_WORDS];       /* completion has left this location */
     ULONG64 PendingSeen[VF_IRP_LOCATION_WORDS];      /* ... and found SL_PENDING_RETURNED there */
@@ -132,9 +142,10 @@ VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Si
 PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint, BOOLEAN Pin);
 /* A pinned entry (VfIrpTrackMemory with Pin) belongs to its address for
    as long as the memory there stays the I/O manager's (a lookaside block):
-   freeing the IRP does not queue it for recycling, and the next IRP at the
-   address takes it over without a lookup. VfIrpUnpin, when the memory goes
-   back to the host, makes it an ordinary entry again. */
+   freeing the IRP does not queue it for recycling (the IRP stays known as
+   freed), and the next IRP at the address takes it over without a lookup
+   - with the verifier off, without the lock. VfIrpUnpin, when the memory
+   goes back to the host, makes it an ordinary entry again. */
 VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry);
 /* The same for IoInitializeIrp: an IRP the I/O manager allocated and has
    not freed (VfIrpIoManagerMemory) keeps its origin; other memory is the
@@ -200,15 +211,32 @@ FORCEINLINE VOID VfIrpStoreState(PVF_IRP_ENTRY Entry, VF_IRP_STATE State)
     PAL_ATOMIC_STORE(&Entry->State, State, PAL_ORDER_RELEASE);
 }
 
+/* A completion routine returned STATUS_MORE_PROCESSING_REQUIRED for an IRP
+   whose walk records without the lock (VfIrpHolderEntry): Stopped at
+   Location, if Entry is still allocation Serial and still completing (a
+   routine that re-sent the IRP already made it "in a driver"; one that
+   freed it, freed). */
+FORCEINLINE VOID VfIrpHolderStopped(PVF_IRP_ENTRY Entry, ULONGLONG Serial, CHAR Location)
+{
+    if (PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED) != Serial ||
+        PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpCompleting)
+        return;
+    VfIrpStoreState(Entry, VfIrpStopped);
+    PAL_ATOMIC_STORE(&Entry->Location, Location, PAL_ORDER_RELAXED);
+}
+
 /* How many freed IRPs stay known as freed. */
 #define VF_IRP_FREED_RING 1024
 
 /* Marks a locked entry (VfIrpLockEntry) freed; the caller then returns the
    IRP's memory to pool. The entry stays for the next VF_IRP_FREED_RING
-   frees, or until the address is tracked again. */
+   frees (a pinned one while pinned), or until the address is tracked
+   again. */
 VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site);
-/* Forgets every freed IRP. */
-VOID VfIrpFlushFreed(VOID);
+/* The same without the lock, for the holder of an IRP in a lookaside
+   block with the verifier off: TRUE if Hint is such an IRP's pinned entry
+   and is now marked freed; FALSE (nothing done) otherwise. */
+BOOLEAN VfIrpMarkHolderFreed(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site);
 
 /* Copies every live (not freed) entry; the caller frees *Entries with free(). */
 ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries);

@@ -31,7 +31,7 @@
 #define VFP_WORKITEM_TAG 'kWoI'
 
 static PAL_MUTEX VfpLowLock = PAL_MUTEX_INITIALIZER;
-static volatile LONG VfpLowActive; /* fast path: nothing configured */
+volatile LONG VfLowResourcesActive; /* vf.h: VfLowResourcesArmed */
 static IRPSIM_LOW_RESOURCES VfpLow;
 static WCHAR VfpLowName[128];
 static ULONGLONG VfpEligible, VfpFailed;
@@ -104,7 +104,7 @@ BOOLEAN VfInjectFailure(VF_ALLOCATION_KIND Kind, ULONG Tag, SIZE_T Size, PCSTR R
     BOOLEAN Fail = FALSE;
     ULONGLONG Number = 0;
 
-    if (PAL_ATOMIC_LOAD(&VfpLowActive, PAL_ORDER_RELAXED) == 0 || VfpSuppressDepth != 0)
+    if (PAL_ATOMIC_LOAD(&VfLowResourcesActive, PAL_ORDER_RELAXED) == 0 || VfpSuppressDepth != 0)
         return FALSE;
     Driver = KiCurrentDriver();
     if (Driver == NULL || !VfRuleEnabled(IRPSIM_VERIFIER_LOW_RESOURCES))
@@ -166,7 +166,7 @@ static VOID VfpApplyLocked(const IRPSIM_LOW_RESOURCES *Settings)
     }
     VfpEligible = VfpFailed = 0;
     VfpRandomState = VfpLow.Seed;
-    PAL_ATOMIC_STORE(&VfpLowActive, VfpLow.Enabled ? 1 : 0, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&VfLowResourcesActive, VfpLow.Enabled ? 1 : 0, PAL_ORDER_RELAXED);
 }
 
 NTSTATUS IrpSimSetLowResources(const IRPSIM_LOW_RESOURCES *Settings)

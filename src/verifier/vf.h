@@ -21,6 +21,8 @@
 
 #include <irpsim/irpsim.h>
 
+#include "../platform/pal_compiler.h"
+
 /* Stops the machine with a full report. Rule and Hint may be NULL (the
    table's text for Code is used); Irp may be NULL. Never call it while
    holding a host (PAL) mutex. */
@@ -149,6 +151,13 @@ typedef enum _VF_ALLOCATION_KIND {
    driver code runs (KiCurrentDriver() != NULL) can fail. Routine is the
    name of the entry point, for the trace. */
 BOOLEAN VfInjectFailure(VF_ALLOCATION_KIND Kind, ULONG Tag, SIZE_T Size, PCSTR Routine);
+/* FALSE while no low-resources simulation is configured (VfInjectFailure
+   then always says no): lets a hot entry point skip building the call. */
+extern volatile LONG VfLowResourcesActive;
+FORCEINLINE BOOLEAN VfLowResourcesArmed(VOID)
+{
+    return PAL_ATOMIC_LOAD(&VfLowResourcesActive, PAL_ORDER_RELAXED) != 0;
+}
 /* Brackets the allocations an entry point makes for itself after it asked
    VfInjectFailure, so that one request is one decision (IoAllocateMdl's
    pool block, a lookaside list's refill). Per thread, nests. */
