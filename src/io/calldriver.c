@@ -240,14 +240,13 @@ DECLSPEC_NORETURN static DECLSPEC_NOINLINE VOID IopReportNoDispatch(PIRP Irp, PD
                "MajorFunction before sending the IRP.");
 }
 
-/* Inline: IofCallDriver and PoCallDriver are this, with their caller. */
-FORCEINLINE NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
+/* IoCallDriver, compiled twice (IopSendIrp): Verifying is a constant in
+   each copy. The verifier's checks and the bookkeeping only they read are
+   skipped with it off: VfReport would drop every one of them. */
+FORCEINLINE NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller, const BOOLEAN Verifying)
 {
     PKTHREAD Thread = KiGetCurrentThread();
     KIRQL Irql = Thread->Irql;
-    /* The verifier's checks and the bookkeeping only they read are skipped
-       with it off: VfReport would drop every one of them. */
-    BOOLEAN Verifying = IopVerifierEnabled();
     PVF_IRP_ENTRY Holder = NULL;
     PVF_IRP_ENTRY Hint;
     PIO_STACK_LOCATION Slot;
@@ -329,15 +328,32 @@ FORCEINLINE NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID 
     return Status;
 }
 
+static DECLSPEC_NOINLINE NTSTATUS IopCallDriverVerifying(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
+{
+    return IopCallDriver(DeviceObject, Irp, Caller, TRUE);
+}
+
+static DECLSPEC_NOINLINE NTSTATUS IopCallDriverPlain(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
+{
+    return IopCallDriver(DeviceObject, Irp, Caller, FALSE);
+}
+
+FORCEINLINE NTSTATUS IopSendIrp(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Caller)
+{
+    if (IopVerifierEnabled())
+        return IopCallDriverVerifying(DeviceObject, Irp, Caller);
+    return IopCallDriverPlain(DeviceObject, Irp, Caller);
+}
+
 NTSTATUS FASTCALL IofCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
-    return IopCallDriver(DeviceObject, Irp, PAL_RETURN_ADDRESS());
+    return IopSendIrp(DeviceObject, Irp, PAL_RETURN_ADDRESS());
 }
 
 NTSTATUS NTAPI PoCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     /* Since Vista PoCallDriver is IoCallDriver. */
-    return IopCallDriver(DeviceObject, Irp, PAL_RETURN_ADDRESS());
+    return IopSendIrp(DeviceObject, Irp, PAL_RETURN_ADDRESS());
 }
 
 VOID NTAPI PoStartNextPowerIrp(PIRP Irp)

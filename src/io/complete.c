@@ -276,7 +276,7 @@ DECLSPEC_NORETURN static VOID IopReportOrphanCompletion(PIRP Irp, const IOP_LAST
                "IoAllocateIrp (IoAllocateComplete).");
 }
 
-static VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETHREAD Thread, BOOLEAN Cancelled,
+static DECLSPEC_NOINLINE VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETHREAD Thread, BOOLEAN Cancelled,
                            const IOP_LAST_ROUTINE *Last)
 {
     PFILE_OBJECT FileObject;
@@ -398,7 +398,6 @@ static VOID IopClearSlot(PIO_STACK_LOCATION Slot)
 
 /* Where the walk is (3.2): the step just taken, and how it ended. */
 typedef struct _IOP_WALK {
-    BOOLEAN Verifying; /* keep the bookkeeping only the verifier's rules read */
     BOOLEAN Holder;    /* Entry is written without the lock (VfIrpHolderEntry) */
     LONG StackCount;   /* read at the start: a routine may free the IRP */
     ULONGLONG Serial;  /* the IRP's allocation number at the start (0 = untracked) */
@@ -421,14 +420,14 @@ typedef struct _IOP_WALK {
    cannot interleave (an IRP with a holder is on no thread's list: it needs
    no lock); with the verifier on every step is, and records what it found
    for the STATUS_PENDING checks. */
-FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk)
+FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk, const BOOLEAN Verifying)
 {
     PVF_IRP_ENTRY Entry = NULL;
     NTSTATUS Status;
     UCHAR Control;
     BOOLEAN Propagate;
 
-    if (Walk->Verifying)
+    if (Verifying)
         Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
     Irp->CurrentLocation++;
     Irp->Tail.Overlay.CurrentStackLocation++;
@@ -440,7 +439,7 @@ FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Wal
             PAL_ATOMIC_STORE(&Walk->Entry->WalkFinished, TRUE, PAL_ORDER_RELAXED);
             return TRUE;
         }
-        if (!Walk->Verifying)
+        if (!Verifying)
             Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
         Walk->Thread = Irp->Tail.Overlay.Thread;
         Walk->Cancelled = PAL_ATOMIC_LOAD(&Irp->Cancel, PAL_ORDER_SEQ_CST);
@@ -476,7 +475,7 @@ FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Wal
         if (Propagate)
             VfIrpSetLocation(Entry->MarkedPending, Walk->Location);
     }
-    if (Walk->Verifying)
+    if (Verifying)
         VfIrpUnlock();
     return FALSE;
 }
@@ -497,23 +496,24 @@ DECLSPEC_NORETURN static DECLSPEC_NOINLINE VOID IopReportRoutineFreedIrp(PIRP Ir
 /* The verifier's checks after a routine that let the walk go on:
    IopCheckCompletionReturn, and 0x228 (a routine that found the pending
    bit did not propagate it), reported as the routine's driver's doing. */
-static DECLSPEC_NOINLINE VOID IopCheckRoutineResult(PIRP Irp, PKTHREAD Current, const IOP_WALK *Walk,
-                                                    PDRIVER_OBJECT Driver, PDEVICE_OBJECT Device, KIRQL Irql,
-                                                    ULONG LocksBefore, SHORT ApcDisableBefore)
+static DECLSPEC_NOINLINE VOID IopCheckRoutineResult(PIRP Irp, PKTHREAD Current, PIO_COMPLETION_ROUTINE Routine,
+                                                    BOOLEAN PendingToPropagate, PDRIVER_OBJECT Driver,
+                                                    PDEVICE_OBJECT Device, KIRQL Irql, ULONG LocksBefore,
+                                                    SHORT ApcDisableBefore)
 {
     PDRIVER_OBJECT Saved = KiEnterDriver(Current, Driver);
-    IopCheckCompletionReturn(Current, Walk->Routine, Irp, Irql, LocksBefore, ApcDisableBefore);
-    if (Walk->Pending && Walk->Location <= Walk->StackCount &&
-        !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
-        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Walk->Routine, (ULONG_PTR)Irp,
-                 (ULONG_PTR)Device, Irp, NULL, NULL);
+    IopCheckCompletionReturn(Current, Routine, Irp, Irql, LocksBefore, ApcDisableBefore);
+    if (PendingToPropagate && !(Irp->Tail.Overlay.CurrentStackLocation->Control & SL_PENDING_RETURNED))
+        VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x228, (ULONG_PTR)Routine, (ULONG_PTR)Irp, (ULONG_PTR)Device,
+                 Irp, NULL, NULL);
     KiLeaveDriver(Current, Saved);
 }
 
 /* Calls the completion routine the step found (3.3) and checks what it
    did. TRUE if it returned STATUS_MORE_PROCESSING_REQUIRED (3.4): the walk
    stops and the IRP stays exactly as it is. */
-FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WALK *Walk, IOP_LAST_ROUTINE *Last)
+FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const IOP_WALK *Walk, IOP_LAST_ROUTINE *Last,
+                                             const BOOLEAN Verifying)
 {
     LONG Location = Walk->Location;
     PDEVICE_OBJECT Device =
@@ -526,7 +526,7 @@ FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const I
     PDRIVER_OBJECT Saved;
     NTSTATUS Result;
 
-    if (Walk->Verifying) {
+    if (Verifying) {
         Irql = Current->Irql;
         LocksBefore = KiHeldSpinLockCount(Current);
         ApcDisableBefore = Current->KernelApcDisable;
@@ -565,12 +565,16 @@ FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const I
          PAL_ATOMIC_LOAD(&Walk->Entry->Serial, PAL_ORDER_RELAXED) != Walk->Serial ||
          PAL_ATOMIC_LOAD(&Walk->Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed))
         IopReportRoutineFreedIrp(Irp, Walk->Routine, Device, Result);
-    if (Walk->Verifying)
-        IopCheckRoutineResult(Irp, Current, Walk, Driver, Device, Irql, LocksBefore, ApcDisableBefore);
+    if (Verifying)
+        IopCheckRoutineResult(Irp, Current, Walk->Routine, Walk->Pending && Location <= Walk->StackCount, Driver,
+                              Device, Irql, LocksBefore, ApcDisableBefore);
     return FALSE;
 }
 
-VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
+/* IoCompleteRequest, compiled twice (IofCompleteRequest): Verifying is a
+   constant in each copy, so the copy without the verifier carries none of
+   its bookkeeping. */
+FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN Verifying)
 {
     PKTHREAD Current = KiGetCurrentThread();
     PIO_STACK_LOCATION Slot;
@@ -593,13 +597,12 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 
     /* 3.1 */
     memset(&Walk, 0, sizeof(Walk));
-    Walk.Verifying = IopVerifierEnabled();
     Walk.StackCount = Irp->StackCount;
     if (Irp->CurrentLocation > Walk.StackCount + 1)
         VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
     CancelRoutine = PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST);
     Hint = IopIrpEntryHint(Irp);
-    Entry = Walk.Verifying ? NULL : VfIrpHolderEntry(Irp, Hint);
+    Entry = Verifying ? NULL : VfIrpHolderEntry(Irp, Hint);
     Walk.Holder = Entry != NULL;
     if (!Walk.Holder)
         Entry = VfIrpLockEntryHint(Irp, Hint);
@@ -607,7 +610,7 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         if (CancelRoutine != NULL)
             PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, CancelRoutine, PAL_ORDER_RELAXED);
         /* Never given to a driver (0x239): no IoCallDriver since it was made. */
-        NeverSent = Walk.Verifying && Entry->State == VfIrpAllocated && Entry->Device == NULL &&
+        NeverSent = Verifying && Entry->State == VfIrpAllocated && Entry->Device == NULL &&
                     Entry->CompletionCount == 0;
         VfIrpStoreState(Entry, VfIrpCompleting);
         PAL_ATOMIC_STORE(&Entry->CompletionCount, PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED) + 1,
@@ -638,9 +641,17 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
                 Irp->CurrentLocation);
 
     /* 3.2: walk up from the completing driver's location. */
-    for (Slot = Irp->Tail.Overlay.CurrentStackLocation; !IopWalkStep(Irp, Slot, &Walk); Slot++) {
-        if (Walk.Call && IopCallCompletionRoutine(Irp, Current, &Walk, &Last))
+    for (Slot = Irp->Tail.Overlay.CurrentStackLocation; !IopWalkStep(Irp, Slot, &Walk, Verifying); Slot++) {
+        if (Walk.Call && IopCallCompletionRoutine(Irp, Current, &Walk, &Last, Verifying))
             return;
     }
     IopPostProcess(Irp, PriorityBoost, Current, Walk.Thread, Walk.Cancelled, &Last);
+}
+
+VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
+{
+    if (IopVerifierEnabled())
+        IopCompleteRequest(Irp, PriorityBoost, TRUE);
+    else
+        IopCompleteRequest(Irp, PriorityBoost, FALSE);
 }

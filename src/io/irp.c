@@ -8,18 +8,22 @@
  *   come from two IRP lookaside lists per host thread (Windows keeps them
  *   per processor) and IoFreeIrp returns them there (AllocationFlags has
  *   IRP_LOOKASIDE_ALLOCATION). No pool checks, no locks, no atomics. A
- *   freed block is not handed out again until IOP_IRP_LOOKASIDE_DEPTH
- *   (= VF_IRP_FREED_RING) more IRPs of its size have been freed on that
- *   thread: the lists are delay lines (FIFO), so a stale pointer to a
- *   freed IRP keeps naming a freed IRP in the state table for as long as
- *   the table remembers it, and a second IoFreeIrp or a completion of it
- *   is reported - as it was when every IRP came from pool. Larger IRPs
- *   come from the host and wait in a third delay line before they go back.
- *   Leaks are reported from the state table (allocation site, driver),
- *   which tracks lookaside IRPs as it tracks any other.
+ *   freed block is not handed out again until IOP_IRP_LOOKASIDE_DEPTH more
+ *   IRPs of its size have been freed on that thread: the lists are short
+ *   delay lines (FIFO), and for as long as a block waits there the state
+ *   table knows a stale pointer to it as a freed IRP and reports a second
+ *   IoFreeIrp or a completion of it. Windows reuses a lookaside IRP at
+ *   once; the delay is kept short so the blocks in use stay in the
+ *   processor's first-level cache (a round trip on blocks that wait 1,024
+ *   frees costs a fifth more). The long quarantine is the verifier's (pool,
+ *   below). Larger IRPs come from the host and wait in a third delay line
+ *   before they go back. Leaks are reported from the state table
+ *   (allocation site, driver), which tracks lookaside IRPs as it tracks any
+ *   other.
  * - Verifier on (Driver Verifier's I/O verification / special pool):
  *   nonpaged pool with the tag "Irp ", with all of pool's checks (guard,
- *   fill, poisoning, quarantine).
+ *   fill, poisoning, a quarantine of 1,024 blocks), and the state table
+ *   remembers a freed IRP for VF_IRP_FREED_RING frees.
  *
  * Either way the IRP is charged to the I/O manager rather than to the
  * driver that asked: a leaked IRP is reported as an IRP (naming the driver
@@ -61,7 +65,9 @@
 
 /* Windows' two lists: 1 location, and up to 8 (SEMANTICS 1.6.1). */
 #define IOP_LARGE_IRP_STACK 8
-#define IOP_IRP_LOOKASIDE_DEPTH VF_IRP_FREED_RING
+/* How many frees a freed lookaside block waits (see the top): 16 blocks
+   of each list and their entries fit a first-level cache. */
+#define IOP_IRP_LOOKASIDE_DEPTH 16
 
 /* Where a block goes back (IOP_IRP_HEADER.List). */
 #define IOP_IRP_LIST_SMALL 0 /* lookaside, 1 location */
@@ -120,7 +126,7 @@ static PIRP IopIrpOfHeader(PIOP_IRP_HEADER Header)
     return (PIRP)(Header + 1);
 }
 
-static VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
+static DECLSPEC_NOINLINE VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
 {
     PVF_IRP_ENTRY Entry = IopHeaderEntry(Header);
     /* The address is no longer ours: its entry may be recycled. */
@@ -136,7 +142,7 @@ static VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
 /* Memory for an IRP of Bytes (StackSize locations) with its header: from
    the calling thread's delay line, the host, or pool (verifier on); NULL
    if there is none. The header's Entry is the block's last IRP's. */
-static PIOP_IRP_HEADER IopAllocateIrpMemory(CCHAR StackSize, USHORT Bytes)
+FORCEINLINE PIOP_IRP_HEADER IopAllocateIrpMemory(CCHAR StackSize, USHORT Bytes)
 {
     ULONG List = StackSize <= 1 ? IOP_IRP_LIST_SMALL
                  : StackSize <= IOP_LARGE_IRP_STACK ? IOP_IRP_LIST_LARGE
@@ -184,7 +190,7 @@ static PIOP_IRP_HEADER IopAllocateIrpMemory(CCHAR StackSize, USHORT Bytes)
 
 /* Gives a freed IRP's memory back: into this thread's delay line (pushing
    out the oldest when full), or to pool. */
-static VOID IopFreeIrpMemory(PIOP_IRP_HEADER Header)
+FORCEINLINE VOID IopFreeIrpMemory(PIOP_IRP_HEADER Header)
 {
     PIOP_IRP_LOOKASIDE Lookaside;
     PIOP_IRP_HEADER Evicted = NULL;
@@ -281,7 +287,8 @@ static VOID IopCheckFreedForUse(PIRP Irp, PCSTR Routine, PVOID Caller, BOOLEAN W
                         (ULONG_PTR)Caller, 0);
 }
 
-PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
+/* IopAllocateIrp, inline for IoAllocateIrp. */
+FORCEINLINE PIRP IopAllocateTrackedIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
 {
     PIOP_IRP_HEADER Header;
     PVF_IRP_ENTRY Entry;
@@ -320,10 +327,15 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
     return Irp;
 }
 
+PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
+{
+    return IopAllocateTrackedIrp(StackSize, ChargeQuota, Origin, Site);
+}
+
 PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
     IopCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
-    return IopAllocateIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
+    return IopAllocateTrackedIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
 }
 
 PIRP NTAPI IoAllocateIrpEx(PDEVICE_OBJECT DeviceObject, CCHAR StackSize, BOOLEAN ChargeQuota)
@@ -396,7 +408,7 @@ static BOOLEAN IopIrpOnThreadList(PIRP Irp)
 /* The memory of an IRP the state table now knows as freed: ours goes back
    to its lookaside list or to pool with our tag; driver memory
    (IoInitializeIrp) goes back to the driver's pool, as Windows does. */
-static VOID IopReleaseIrpMemory(PIRP Irp, BOOLEAN Ours)
+FORCEINLINE VOID IopReleaseIrpMemory(PIRP Irp, BOOLEAN Ours)
 {
     TRACE_EVENT(IrpSimTraceIrpFreed, Irp, 0, 0, 0);
     if (Ours) {
@@ -409,7 +421,7 @@ static VOID IopReleaseIrpMemory(PIRP Irp, BOOLEAN Ours)
 
 /* Forgets the IRP's memory (IopReleaseIrpMemory). Entry is Irp's entry,
    locked with VfIrpLockEntry (NULL: untracked); the lock is dropped here. */
-static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
+static DECLSPEC_NOINLINE VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
 {
     BOOLEAN Ours = Entry != NULL && Entry->OwnsMemory;
     if (Entry != NULL)
@@ -421,9 +433,9 @@ static VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry, PVOID Site)
 /* Frees Irp, whose entry is Hint if it has a header (IopIrpEntryHint):
    without the lock when only its holder writes its entry (verifier off,
    lookaside block: VfIrpMarkHolderFreed). */
-static VOID IopReleaseIrp(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
+FORCEINLINE VOID IopReleaseIrp(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
 {
-    if (VfIrpMarkHolderFreed(Irp, Hint, Site))
+    if (VfIrpMarkHolderFreed(Irp, Hint, Site, IopVerifierEnabled()))
         IopReleaseIrpMemory(Irp, TRUE);
     else
         IopReleaseLockedIrp(Irp, VfIrpLockEntryHint(Irp, Hint), Site);

@@ -20,8 +20,8 @@
  * count of frees counts as gone. Its memory is reclaimed later, oldest
  * first, when its stripe is next written. A pinned entry (a lookaside
  * block's, VfIrpTrackMemory) is the exception: its IRP is remembered as
- * freed for as long as the block waits in its delay line, and joins the
- * count when the block goes back to the host (VfIrpUnpin).
+ * freed for as long as the block waits in its delay line, and forgotten
+ * when the block goes back to the host (VfIrpUnpin).
  *
  * With the verifier off, the holder of an IRP in a lookaside block
  * (VfIrpIsHolderEntry) revives and frees its pinned entry without the
@@ -61,9 +61,6 @@ static ULONGLONG VfpFreeCount;      /* IRPs freed since VfIrpInitialize (pinned 
 /* The stripe VfIrpLockEntry locked on this thread, for VfIrpUnlock. */
 static IRPSIM_THREAD_LOCAL PVFP_STRIPE VfpHeldStripe;
 
-/* FreedNumber of a pinned entry's freed IRP: not counted, never forgotten
-   while pinned (see the top). */
-#define VFP_PINNED_FREED (~0ull)
 
 /* Allocation numbers (VF_IRP_ENTRY.Serial): unique for the process, never
    0. Each thread takes a range at a time, so numbering an IRP needs no
@@ -73,7 +70,7 @@ static ULONGLONG VfpSerialBase = 1;
 static IRPSIM_THREAD_LOCAL ULONGLONG VfpNextSerial;
 static IRPSIM_THREAD_LOCAL ULONGLONG VfpSerialLimit;
 
-static ULONGLONG VfpNewSerial(VOID)
+FORCEINLINE ULONGLONG VfpNewSerial(VOID)
 {
     if (IRPSIM_UNLIKELY(VfpNextSerial == VfpSerialLimit)) {
         VfpNextSerial = PAL_ATOMIC_FETCH_ADD(&VfpSerialBase, VFP_SERIAL_RANGE, PAL_ORDER_RELAXED);
@@ -112,7 +109,7 @@ static BOOLEAN VfpForgotten(const VF_IRP_ENTRY *Entry)
     if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpFreed)
         return FALSE;
     Number = PAL_ATOMIC_LOAD(&Entry->FreedNumber, PAL_ORDER_RELAXED);
-    return Number != VFP_PINNED_FREED && PAL_ATOMIC_LOAD(&VfpFreeCount, PAL_ORDER_RELAXED) - Number >= VF_IRP_FREED_RING;
+    return Number != VF_IRP_PINNED_FREED && PAL_ATOMIC_LOAD(&VfpFreeCount, PAL_ORDER_RELAXED) - Number >= VF_IRP_FREED_RING;
 }
 
 /* Without the lock: NULL may be a false miss (see the top). Inline: the
@@ -291,7 +288,7 @@ static PVF_IRP_ENTRY VfpHintLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash, P
 }
 
 /* The fields a holder writes without the lock, cleared for a new trip. */
-static VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
+FORCEINLINE VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
 {
     PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->SendCount, 0, PAL_ORDER_RELAXED);
@@ -307,8 +304,8 @@ static VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
 /* Starts a new life for an entry (its pin aside): every field but the
    table's links and the verifier's bitmaps, with atomic stores (a pinned
    entry's holder does this without the lock, see the top). */
-static VOID VfpStartLife(PVF_IRP_ENTRY Entry, PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory,
-                         PDRIVER_OBJECT Driver, PVOID Site)
+FORCEINLINE VOID VfpStartLife(PVF_IRP_ENTRY Entry, PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory,
+                              PDRIVER_OBJECT Driver, PVOID Site)
 {
     PAL_ATOMIC_STORE(&Entry->Serial, VfpNewSerial(), PAL_ORDER_RELAXED);
     VfpResetHolderFields(Entry);
@@ -406,20 +403,13 @@ VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Si
 }
 
 
-/* TRUE if Entry is a pinned entry of Irp that only its holder writes
-   now: the verifier is off (its bookkeeping always takes the lock). */
-static BOOLEAN VfpHolderPinned(PIRP Irp, const VF_IRP_ENTRY *Entry)
-{
-    return !IrpSimpConfig.Verifier && Entry != NULL && PAL_ATOMIC_LOAD(&Entry->Irp, PAL_ORDER_ACQUIRE) == Irp &&
-           PAL_ATOMIC_LOAD(&Entry->Pinned, PAL_ORDER_RELAXED);
-}
-
 PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint, BOOLEAN Pin)
 {
     PVF_IRP_ENTRY Entry = Hint;
     /* The block's next IRP: its entry, freed with the block's last IRP,
        is the allocating thread's alone. */
-    if (Pin && VfpHolderPinned(Irp, Hint) && PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
+    if (Pin && !IrpSimpConfig.Verifier && VfIrpIsPinnedEntry(Irp, Hint) &&
+        PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
         VfpStartLife(Hint, Irp, Origin, TRUE, KiCurrentDriver(), Site);
         return Hint;
     }
@@ -582,21 +572,11 @@ VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site)
     if (Entry->State == VfIrpFreed && !Entry->Pinned)
         RemoveEntryList(&Entry->FreedLink); /* freed again: remembered from now */
     if (Entry->Pinned)
-        PAL_ATOMIC_STORE(&Entry->FreedNumber, VFP_PINNED_FREED, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->FreedNumber, VF_IRP_PINNED_FREED, PAL_ORDER_RELAXED);
     else
         VfpQueueFreedLocked(Stripe, Entry);
     PAL_ATOMIC_STORE(&Entry->FreeSite, Site, PAL_ORDER_RELAXED);
     VfIrpStoreState(Entry, VfIrpFreed);
-}
-
-BOOLEAN VfIrpMarkHolderFreed(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
-{
-    if (!VfpHolderPinned(Irp, Hint) || !VfIrpIsHolderEntry(Hint))
-        return FALSE;
-    PAL_ATOMIC_STORE(&Hint->FreeSite, Site, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Hint->FreedNumber, VFP_PINNED_FREED, PAL_ORDER_RELAXED);
-    VfIrpStoreState(Hint, VfIrpFreed);
-    return TRUE;
 }
 
 VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry)
@@ -605,8 +585,10 @@ VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry)
     PVFP_STRIPE Stripe = VfpLockStripe(Hash);
     if (Entry->Irp == Irp && Entry->Pinned) {
         PAL_ATOMIC_STORE(&Entry->Pinned, FALSE, PAL_ORDER_RELAXED);
+        /* A freed IRP whose memory is no longer ours is no longer known:
+           the address is anybody's now. */
         if (Entry->State == VfIrpFreed)
-            VfpQueueFreedLocked(Stripe, Entry);
+            VfpRecycleLocked(Stripe, Entry);
     }
     KiReleaseQuickLock(&Stripe->Lock);
 }

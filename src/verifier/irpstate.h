@@ -182,9 +182,10 @@ FORCEINLINE BOOLEAN VfIrpIsHolderEntry(const VF_IRP_ENTRY *Entry)
 {
     /* (Origin is set before the IRP is first sent, by the thread that built
        it, and an entry is recycled only once its IRP is freed.) */
+    const ULONG Threaded = (1u << IrpSimIrpOriginIoBuildSynchronousFsdRequest) |
+                           (1u << IrpSimIrpOriginIoBuildDeviceIoControlRequest) | (1u << IrpSimIrpOriginIoManager);
     return PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpFreed &&
-           Entry->Origin != IrpSimIrpOriginIoBuildSynchronousFsdRequest &&
-           Entry->Origin != IrpSimIrpOriginIoBuildDeviceIoControlRequest && Entry->Origin != IrpSimIrpOriginIoManager;
+           !((1u << (PAL_ATOMIC_LOAD(&Entry->Origin, PAL_ORDER_RELAXED) & 31)) & Threaded);
 }
 PVF_IRP_ENTRY VfIrpHolderEntryLookup(PIRP Irp);
 /* Inline: the I/O manager asks on every call. A hint that names Irp and is
@@ -233,10 +234,28 @@ FORCEINLINE VOID VfIrpHolderStopped(PVF_IRP_ENTRY Entry, ULONGLONG Serial, CHAR 
    frees (a pinned one while pinned), or until the address is tracked
    again. */
 VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site);
-/* The same without the lock, for the holder of an IRP in a lookaside
-   block with the verifier off: TRUE if Hint is such an IRP's pinned entry
-   and is now marked freed; FALSE (nothing done) otherwise. */
-BOOLEAN VfIrpMarkHolderFreed(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site);
+/* FreedNumber of a pinned entry's freed IRP: not counted, never forgotten
+   while pinned (irpstate.c). */
+#define VF_IRP_PINNED_FREED (~0ull)
+/* TRUE if Entry (NULL allowed) is Irp's entry and pinned. */
+FORCEINLINE BOOLEAN VfIrpIsPinnedEntry(PIRP Irp, const VF_IRP_ENTRY *Entry)
+{
+    return Entry != NULL && PAL_ATOMIC_LOAD(&Entry->Irp, PAL_ORDER_ACQUIRE) == Irp &&
+           PAL_ATOMIC_LOAD(&Entry->Pinned, PAL_ORDER_RELAXED);
+}
+/* VfIrpMarkFreed without the lock, for the holder of an IRP in a
+   lookaside block with the verifier off (its bookkeeping always takes the
+   lock): TRUE if Hint is such an IRP's pinned entry and is now marked
+   freed; FALSE (nothing done) otherwise. Inline: IoFreeIrp. */
+FORCEINLINE BOOLEAN VfIrpMarkHolderFreed(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site, BOOLEAN Verifying)
+{
+    if (Verifying || !VfIrpIsPinnedEntry(Irp, Hint) || !VfIrpIsHolderEntry(Hint))
+        return FALSE;
+    PAL_ATOMIC_STORE(&Hint->FreeSite, Site, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Hint->FreedNumber, VF_IRP_PINNED_FREED, PAL_ORDER_RELAXED);
+    VfIrpStoreState(Hint, VfIrpFreed);
+    return TRUE;
+}
 
 /* Copies every live (not freed) entry; the caller frees *Entries with free(). */
 ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries);

@@ -236,6 +236,93 @@ static void TestFreedIrpReportedForEveryMemoryKind(void **State)
     assert_int_equal(IrpSimInitialize(NULL), STATUS_SUCCESS); /* for Teardown */
 }
 
+static NTSTATUS NTAPI KeepIrp(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
+{
+    (void)DeviceObject;
+    (void)Irp;
+    (void)Context;
+    return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+/* With the verifier off IRPs come from the per-thread lookaside lists, as
+   Windows takes them from per-processor ones (IRP_LOOKASIDE_ALLOCATION),
+   and their holder updates their state-table entry without the lock. The
+   table still records the whole life, as it does with the verifier on:
+   allocated by IoAllocateIrp, sent once to the device, completed once,
+   stopped by the originator's completion routine returning
+   STATUS_MORE_PROCESSING_REQUIRED, freed at IoFreeIrp's call. A freed
+   block waits in a 16-deep delay line: after 15 more IRPs of its size are
+   freed on the thread it is still a freed IRP (a second IoFreeIrp is
+   0xCC), and the next allocation takes the block again, as a new IRP (a
+   new allocation number). */
+static void TestLookasideIrpTrackedWithoutVerifier(void **State)
+{
+    IRPSIM_CONFIG Config;
+    PDEVICE_OBJECT Device;
+    VF_IRP_ENTRY Entry;
+    ULONGLONG FirstSerial;
+    PIO_STACK_LOCATION Next;
+    PIRP Irp, Again;
+    (void)State;
+    IrpSimShutdown(); /* Setup's machine: this test starts its own */
+    IrpSimDefaultConfig(&Config);
+    Config.Verifier = FALSE;
+    assert_int_equal(IrpSimInitialize(&Config), STATUS_SUCCESS);
+    Device = IoTestCreateDevice(IoTestLoad(L"\\Driver\\IoTest"), NULL, IoTestCompleteSuccess);
+    assert_non_null(Device);
+
+    Irp = IoAllocateIrp(Device->StackSize, FALSE);
+    assert_non_null(Irp);
+    assert_int_equal(Irp->AllocationFlags, IRP_ALLOCATED_FIXED_SIZE | IRP_LOOKASIDE_ALLOCATION);
+    assert_true(VfIrpQuery(Irp, &Entry));
+    assert_int_equal(Entry.State, VfIrpAllocated);
+    assert_int_equal(Entry.Origin, IrpSimIrpOriginIoAllocateIrp);
+    assert_true(Entry.OwnsMemory);
+    assert_true(Entry.Pinned);
+    assert_int_equal(Entry.StackCount, Device->StackSize);
+    assert_int_equal(Entry.Size, IoSizeOfIrp(Device->StackSize));
+    assert_non_null(Entry.AllocationSite);
+    assert_int_not_equal(Entry.Serial, 0);
+    FirstSerial = Entry.Serial;
+
+    Next = IoGetNextIrpStackLocation(Irp);
+    Next->MajorFunction = IRP_MJ_DEVICE_CONTROL;
+    IoSetCompletionRoutine(Irp, KeepIrp, NULL, TRUE, TRUE, TRUE);
+    assert_int_equal(IoCallDriver(Device, Irp), STATUS_SUCCESS);
+    assert_true(VfIrpQuery(Irp, &Entry));
+    assert_int_equal(Entry.State, VfIrpStopped);
+    assert_int_equal(Entry.Location, Device->StackSize + 1); /* the originator's, above the stack */
+    assert_int_equal(Entry.SendCount, 1);
+    assert_ptr_equal(Entry.Device, Device);
+    assert_int_equal(Entry.CompletionCount, 1);
+    assert_int_equal(Entry.CompletedStatus, STATUS_SUCCESS);
+    assert_int_equal(Entry.Serial, FirstSerial);
+
+    IoFreeIrp(Irp);
+    assert_true(VfIrpQuery(Irp, &Entry));
+    assert_int_equal(Entry.State, VfIrpFreed);
+    assert_non_null(Entry.FreeSite);
+    assert_int_equal(Irp->Type, IOP_TYPE_FREED_IRP);
+
+    for (int i = 0; i < 15; i++) {
+        PIRP Other = IoAllocateIrp(Device->StackSize, FALSE);
+        assert_ptr_not_equal(Other, Irp);
+        IoFreeIrp(Other);
+    }
+    assert_true(VfIrpIsFreed(Irp));
+    irpsim_assert_bugcheck(0xCC, IoFreeIrp(Irp));
+    irpsim_assert_bugcheck_parameter(0, Irp);
+
+    Again = IoAllocateIrp(Device->StackSize, FALSE);
+    assert_ptr_equal(Again, Irp);
+    assert_true(VfIrpQuery(Again, &Entry));
+    assert_int_equal(Entry.State, VfIrpAllocated);
+    assert_int_not_equal(Entry.Serial, FirstSerial);
+    IoFreeIrp(Again);
+    IrpSimShutdown();
+    assert_int_equal(IrpSimInitialize(NULL), STATUS_SUCCESS); /* for Teardown */
+}
+
 /* 1.7: an originator has no slot: IoMarkIrpPending on a fresh IRP would
    write past the end (reported as 0xCD); IoSetNextIrpStackLocation below
    slot 0 is NO_MORE_IRP_STACK_LOCATIONS. */
@@ -307,6 +394,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(TestFreeThreadedIrp, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestFreeTwiceIsUseAfterFree, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestFreedIrpReportedForEveryMemoryKind, Setup, Teardown),
+        cmocka_unit_test_setup_teardown(TestLookasideIrpTrackedWithoutVerifier, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestStackHelperMisuse, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestRequestorAndTopLevel, Setup, Teardown),
     };
