@@ -6,6 +6,8 @@
 
 #include <irpsim/irpsim.h>
 
+#include "../platform/pal_compiler.h"
+
 /* The pool block header that precedes every allocation. */
 typedef struct _EXP_POOL_HEADER {
     ULONG Magic;
@@ -28,6 +30,25 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller);
    unload report: fills up to Max entries, returns the number of tags
    (Max + 1 when there are more). */
 ULONG ExpSummarizePoolTags(PDRIVER_OBJECT Driver, IRPSIM_POOL_TAG_USAGE *Tags, ULONG Max);
+/* Pool's checks on the memory it hands out, for an allocator of irpsim's
+   own that keeps them (the I/O manager's IRPs with the verifier on,
+   src/io/irp.c): a guard of EXP_GUARD_BYTES after a block, checked when
+   the block is freed (bug check 0xC4/0x51 as ExFreePool reports it); the
+   checks ExFreePool makes on the memory it frees (an armed timer or queued
+   DPC inside, 0xC7; an active lookaside list, 0xC4/0xCC); the fill of
+   freed memory. */
+#define EXP_GUARD_BYTES 16
+VOID ExpWriteGuard(PVOID Block, SIZE_T Size);
+VOID ExpCheckGuard(PVOID Block, SIZE_T Size);
+VOID ExpCheckFreedRangeSlow(PVOID Block, SIZE_T Size);
+extern ULONG ExpActiveCount; /* active objects registered (under the pool's lock) */
+FORCEINLINE VOID ExpCheckFreedRange(PVOID Block, SIZE_T Size, BOOLEAN Verifier)
+{
+    /* (Timers and DPCs are the verifier's to track.) */
+    if (Verifier || PAL_ATOMIC_LOAD(&ExpActiveCount, PAL_ORDER_RELAXED) != 0)
+        ExpCheckFreedRangeSlow(Block, Size);
+}
+VOID ExpFillFreed(PVOID Block, SIZE_T Size);
 /* TRUE if P is the start of a live pool block. */
 BOOLEAN ExpIsPoolBlock(PVOID P, PSIZE_T Size, PULONG Tag);
 

@@ -20,7 +20,6 @@
 
 #define EXP_POOL_MAGIC 0x6c6f6f50u  /* "Pool" */
 #define EXP_FREED_MAGIC 0x65657246u /* "Free" */
-#define EXP_GUARD_BYTES 16
 #define EXP_GUARD_FILL 0xFD
 #define EXP_FREED_FILL 0xDF
 #define EXP_ALIGNMENT 16
@@ -47,7 +46,7 @@ typedef struct _EXP_ACTIVE_OBJECT {
     EXP_ACTIVE_KIND Kind;
 } EXP_ACTIVE_OBJECT;
 static EXP_ACTIVE_OBJECT *ExpActive;
-static ULONG ExpActiveCount;
+ULONG ExpActiveCount; /* exp.h: read without the lock by ExpCheckFreedRange */
 static ULONG ExpActiveCapacity;
 
 static SIZE_T ExpHash(PVOID P)
@@ -189,7 +188,7 @@ PVOID ExpAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLE
     /* Contents are not initialised by ExAllocatePoolWithTag: fill them with
        a pattern so code that reads before writing behaves badly here too. */
     memset(Block, Zero || (PoolType & POOL_ZERO_ALLOCATION) ? 0 : 0xCD, NumberOfBytes);
-    memset((PCHAR)Block + NumberOfBytes, EXP_GUARD_FILL, EXP_GUARD_BYTES);
+    ExpWriteGuard(Block, NumberOfBytes);
 
     KiAcquireQuickLock(&ExpPoolLock);
     if (!ExpSetInsertLocked(Block)) {
@@ -222,6 +221,29 @@ static PUCHAR ExpDamagedGuard(PUCHAR Guard)
     return NULL;
 }
 
+VOID ExpWriteGuard(PVOID Block, SIZE_T Size)
+{
+    memset((PCHAR)Block + Size, EXP_GUARD_FILL, EXP_GUARD_BYTES);
+}
+
+/* 0xC4/0x51: the guard after a block was overwritten (found at its free). */
+DECLSPEC_NORETURN static VOID ExpReportDamagedGuard(PVOID Block, PUCHAR Damaged, SIZE_T Size)
+{
+    VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x51, (ULONG_PTR)Block, (ULONG_PTR)Damaged, Size, NULL, NULL, NULL);
+}
+
+VOID ExpCheckGuard(PVOID Block, SIZE_T Size)
+{
+    PUCHAR Damaged = ExpDamagedGuard((PUCHAR)Block + Size);
+    if (Damaged != NULL)
+        ExpReportDamagedGuard(Block, Damaged, Size);
+}
+
+VOID ExpFillFreed(PVOID Block, SIZE_T Size)
+{
+    memset(Block, EXP_FREED_FILL, Size);
+}
+
 static BOOLEAN ExpInQuarantineLocked(PVOID P)
 {
     for (ULONG i = 0; i < EXP_QUARANTINE; i++) {
@@ -234,7 +256,7 @@ static BOOLEAN ExpInQuarantineLocked(PVOID P)
 /* The first active object (lookaside list, ...) inside [Start, Start+Size). */
 static PVOID ExpActiveObjectInRangeLocked(PVOID Start, SIZE_T Size, EXP_ACTIVE_KIND *Kind)
 {
-    for (ULONG i = 0; i < ExpActiveCount; i++) {
+    for (ULONG i = 0; i < PAL_ATOMIC_LOAD(&ExpActiveCount, PAL_ORDER_RELAXED); i++) {
         PCHAR Object = (PCHAR)ExpActive[i].Object;
         if (Object >= (PCHAR)Start && Object < (PCHAR)Start + Size) {
             *Kind = ExpActive[i].Kind;
@@ -242,6 +264,30 @@ static PVOID ExpActiveObjectInRangeLocked(PVOID Start, SIZE_T Size, EXP_ACTIVE_K
         }
     }
     return NULL;
+}
+
+/* 0xC4/0xCC: freed memory that still holds an active lookaside list. */
+DECLSPEC_NORETURN static VOID ExpReportActiveObjectFreed(PVOID Active, PVOID Block, SIZE_T Size)
+{
+    VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCC, (ULONG_PTR)Active, (ULONG_PTR)Block, Size, NULL,
+               "Pool was freed while it still contained an active lookaside list.",
+               "Call ExDelete(N)PagedLookasideList / ExDeleteLookasideListEx before freeing the memory that "
+               "holds the list header.");
+}
+
+VOID ExpCheckFreedRangeSlow(PVOID Block, SIZE_T Size)
+{
+    EXP_ACTIVE_KIND Kind;
+    PVOID Active = NULL;
+    if (VfActiveAny())
+        VfCheckFreedRange(Block, Size);
+    if (PAL_ATOMIC_LOAD(&ExpActiveCount, PAL_ORDER_RELAXED) == 0)
+        return;
+    KiAcquireQuickLock(&ExpPoolLock);
+    Active = ExpActiveObjectInRangeLocked(Block, Size, &Kind);
+    KiReleaseQuickLock(&ExpPoolLock);
+    if (Active != NULL)
+        ExpReportActiveObjectFreed(Active, Block, Size);
 }
 
 VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
@@ -288,7 +334,7 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
     if (Damaged != NULL) {
         SIZE_T Size = Header->Size;
         KiReleaseQuickLock(&ExpPoolLock);
-        VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x51, (ULONG_PTR)P, (ULONG_PTR)Damaged, Size, NULL, NULL, NULL);
+        ExpReportDamagedGuard(P, Damaged, Size);
     }
     if (VfActiveAny()) {
         /* An armed timer or queued DPC inside the block (0xC7). The check
@@ -309,17 +355,14 @@ VOID ExpFreePool(PVOID P, ULONG Tag, BOOLEAN CheckTag, PVOID Caller)
     if (Active != NULL) {
         SIZE_T Size = Header->Size;
         KiReleaseQuickLock(&ExpPoolLock);
-        VfBugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xCC, (ULONG_PTR)Active, (ULONG_PTR)P, Size, NULL,
-                   "Pool was freed while it still contained an active lookaside list.",
-                   "Call ExDelete(N)PagedLookasideList / ExDeleteLookasideListEx before freeing the memory that "
-                   "holds the list header.");
+        ExpReportActiveObjectFreed(Active, P, Size);
     }
 
     ExpSlots[Slot] = EXP_SLOT_DELETED;
     ExpLiveCount--;
     RemoveEntryList(&Header->ListEntry);
     Header->Magic = EXP_FREED_MAGIC;
-    memset(P, EXP_FREED_FILL, Header->Size);
+    ExpFillFreed(P, Header->Size);
     Evicted = ExpQuarantine[ExpQuarantineNext];
     ExpQuarantine[ExpQuarantineNext] = Header;
     ExpQuarantineNext = (ExpQuarantineNext + 1) % EXP_QUARANTINE;
@@ -358,7 +401,7 @@ VOID ExpRegisterActiveObject(PVOID Object, EXP_ACTIVE_KIND Kind)
     }
     ExpActive[ExpActiveCount].Object = Object;
     ExpActive[ExpActiveCount].Kind = Kind;
-    ExpActiveCount++;
+    PAL_ATOMIC_STORE(&ExpActiveCount, ExpActiveCount + 1, PAL_ORDER_RELAXED);
     KiReleaseQuickLock(&ExpPoolLock);
 }
 
@@ -367,7 +410,8 @@ VOID ExpUnregisterActiveObject(PVOID Object)
     KiAcquireQuickLock(&ExpPoolLock);
     for (ULONG i = 0; i < ExpActiveCount; i++) {
         if (ExpActive[i].Object == Object) {
-            ExpActive[i] = ExpActive[--ExpActiveCount];
+            ExpActive[i] = ExpActive[ExpActiveCount - 1];
+            PAL_ATOMIC_STORE(&ExpActiveCount, ExpActiveCount - 1, PAL_ORDER_RELAXED);
             break;
         }
     }
@@ -631,6 +675,7 @@ VOID ExpShutdownPool(VOID)
     ExpSlotCount = ExpSlotsUsed = ExpLiveCount = 0;
     free(ExpActive);
     ExpActive = NULL;
-    ExpActiveCount = ExpActiveCapacity = 0;
+    PAL_ATOMIC_STORE(&ExpActiveCount, 0, PAL_ORDER_RELAXED);
+    ExpActiveCapacity = 0;
     KiReleaseQuickLock(&ExpPoolLock);
 }

@@ -63,6 +63,7 @@ static VOID IopCheckDispatchReturn(PKTHREAD Thread, PDRIVER_DISPATCH Dispatch, P
    on the dispatch routine's return. */
 typedef struct _IOP_SEND {
     PDRIVER_OBJECT Driver;     /* the device's driver, read before the call */
+    PVF_IRP_ENTRY Holder;      /* the IRP's entry if its holder records without the lock (VfIrpHolderEntry) */
     ULONGLONG Serial;
     ULONG SendsBefore;         /* SendCount after this send */
     ULONG CompletionsBefore;   /* CompletionCount before the call */
@@ -85,43 +86,54 @@ FORCEINLINE VOID IopRecordHolderSend(PVF_IRP_ENTRY Entry, PDEVICE_OBJECT DeviceO
     PAL_ATOMIC_STORE(&Entry->SendCount, PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED) + 1, PAL_ORDER_RELAXED);
 }
 
-/* The IRP is now in this driver: record it under its lock, and (verifier)
-   forget what happened below its location before. */
-static DECLSPEC_NOINLINE VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Hint, PDEVICE_OBJECT DeviceObject, LONG Location,
-                                            BOOLEAN Verifying, PVOID Caller, IOP_SEND *Send)
+/* What a send records in the IRP's entry (under its lock, or by its
+   holder without it), what the checks on the dispatch routine's return
+   compare with, and (verifier) forgetting what happened below its
+   location before. */
+static VOID IopRecordSendIn(PIRP Irp, PVF_IRP_ENTRY Entry, PDEVICE_OBJECT DeviceObject, LONG Location,
+                            BOOLEAN Verifying, IOP_SEND *Send)
 {
-    PVF_IRP_ENTRY Entry = VfIrpLockEntryHint(Irp, Hint);
+    IopRecordHolderSend(Entry, DeviceObject, Send->Driver, Location);
+    Send->Serial = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED);
+    Send->SendsBefore = PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED);
+    Send->CompletionsBefore = PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED);
+    if (!Verifying)
+        return;
+    VfIrpClearLocationsUpTo(Entry->MarkedPending, Location);
+    VfIrpClearLocationsUpTo(Entry->WalkPassed, Location);
+    VfIrpClearLocationsUpTo(Entry->PendingSeen, Location);
+    VfIrpClearLocationsUpToShared(Entry->ForwardedPending, Location + 1);
+    /* 0x307: a request its builder will wait for, issued with its event
+       already signalled (sampled before anyone can complete it). Such an
+       IRP is never a holder's. */
+    if (Location == Entry->StackCount &&
+        (Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
+         Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest) &&
+        Irp->UserEvent != NULL && Irp->UserEvent->Header.IrpSimCookie == KI_OBJECT_COOKIE(&Irp->UserEvent->Header))
+        Send->EventWasSignalled = PAL_ATOMIC_LOAD(&Irp->UserEvent->Header.SignalState, PAL_ORDER_SEQ_CST) != 0;
+}
+
+/* The IRP is now in this driver: IopRecordSendIn, by its holder or under
+   its lock. */
+static DECLSPEC_NOINLINE VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Holder, PVF_IRP_ENTRY Hint,
+                                            PDEVICE_OBJECT DeviceObject, LONG Location, BOOLEAN Verifying,
+                                            PVOID Caller, IOP_SEND *Send)
+{
+    PVF_IRP_ENTRY Entry;
+    Send->Holder = Holder;
+    if (Holder != NULL) {
+        IopRecordSendIn(Irp, Holder, DeviceObject, Location, Verifying, Send);
+        return;
+    }
+    Entry = VfIrpLockEntryHint(Irp, Hint);
     if (Entry == NULL) {
         /* An IRP built by hand without IoInitializeIrp: track it from here. */
         VfIrpUnlock();
         VfIrpTrack(Irp, IrpSimIrpOriginUnknown, FALSE, Caller);
         Entry = VfIrpLockEntry(Irp);
     }
-    if (Entry != NULL) {
-        VfIrpStoreState(Entry, VfIrpInDriver);
-        Entry->Location = (CHAR)Location;
-        Entry->Device = DeviceObject;
-        Entry->DeviceDriver = Send->Driver;
-        Entry->WalkFinished = FALSE;
-        Entry->SendCount++;
-        Send->Serial = Entry->Serial;
-        Send->SendsBefore = Entry->SendCount;
-        Send->CompletionsBefore = Entry->CompletionCount;
-        if (Verifying) {
-            VfIrpClearLocationsUpTo(Entry->MarkedPending, Location);
-            VfIrpClearLocationsUpTo(Entry->WalkPassed, Location);
-            VfIrpClearLocationsUpTo(Entry->PendingSeen, Location);
-            VfIrpClearLocationsUpTo(Entry->ForwardedPending, Location + 1);
-            /* 0x307: a request its builder will wait for, issued with its
-               event already signalled (sampled before anyone can complete it). */
-            if (Location == Entry->StackCount &&
-                (Entry->Origin == IrpSimIrpOriginIoBuildSynchronousFsdRequest ||
-                 Entry->Origin == IrpSimIrpOriginIoBuildDeviceIoControlRequest) &&
-                Irp->UserEvent != NULL &&
-                Irp->UserEvent->Header.IrpSimCookie == KI_OBJECT_COOKIE(&Irp->UserEvent->Header))
-                Send->EventWasSignalled = PAL_ATOMIC_LOAD(&Irp->UserEvent->Header.SignalState, PAL_ORDER_SEQ_CST) != 0;
-        }
-    }
+    if (Entry != NULL)
+        IopRecordSendIn(Irp, Entry, DeviceObject, Location, Verifying, Send);
     VfIrpUnlock();
 }
 
@@ -131,54 +143,86 @@ static DECLSPEC_NOINLINE VOID IopRecordSend(PIRP Irp, PVF_IRP_ENTRY Hint, PDEVIC
    IRP left untouched (0x226), 0x307. From here the IRP may be completed
    and freed: only the state table (and, while the IRP is provably alive,
    its slot) are read. */
+/* What the checks on a dispatch routine's return found in the IRP's entry. */
+typedef struct _IOP_DISPATCH_VERDICT {
+    BOOLEAN Unmarked;  /* 0x23D */
+    BOOLEAN Marked;    /* 0x23E */
+    BOOLEAN Mismatch;  /* 0x224 */
+    BOOLEAN Untouched; /* 0x226 */
+    NTSTATUS CompletedStatus;
+} IOP_DISPATCH_VERDICT;
+
+/* Judges the return from Entry, allocation Send->Serial. The IRP's slot is
+   read only with ReadSlot (under the IRP's lock): FALSE, with nothing
+   recorded, if the judgement needs it without. Entry may be changing (a
+   holder's, read without the lock): every field is read atomically. */
+static BOOLEAN IopJudgeDispatch(PVF_IRP_ENTRY Entry, const IOP_SEND *Send, PIO_STACK_LOCATION Slot, LONG Location,
+                                NTSTATUS Status, BOOLEAN ReadSlot, IOP_DISPATCH_VERDICT *Verdict)
+{
+    BOOLEAN Live = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpFreed;
+    BOOLEAN Marked = VfIrpTestLocation(Entry->MarkedPending, Location) ||
+                     (VfIrpTestLocation(Entry->WalkPassed, Location) && VfIrpTestLocation(Entry->PendingSeen, Location));
+    /* The caller forwarded it (from its own location, or from the one
+       above after skipping) and the lower driver returned STATUS_PENDING. */
+    BOOLEAN Forwarded = VfIrpTestLocation(Entry->ForwardedPending, Location) ||
+                        VfIrpTestLocation(Entry->ForwardedPending, Location + 1);
+    BOOLEAN Completed;
+    if (!Marked && Status == STATUS_PENDING && !Forwarded && Live && !VfIrpTestLocation(Entry->WalkPassed, Location)) {
+        /* Completion has not passed the location, so the IRP is not freed
+           (by a driver that keeps the rules). */
+        if (!ReadSlot)
+            return FALSE;
+        Marked = (Slot->Control & SL_PENDING_RETURNED) != 0; /* set by hand, not by IoMarkIrpPending */
+    }
+    /* Completed during the call - by this very driver when no other
+       IoCallDriver came between (a driver below, after a skip, has the
+       same location). */
+    Completed = PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED) != Send->CompletionsBefore;
+    if (Status == STATUS_PENDING)
+        VfIrpSetLocationShared(Entry->ForwardedPending, Location + 1);
+    Verdict->Unmarked = Status == STATUS_PENDING && !Marked && !Forwarded;
+    Verdict->Marked = Status != STATUS_PENDING && Marked;
+    Verdict->CompletedStatus = PAL_ATOMIC_LOAD(&Entry->CompletedStatus, PAL_ORDER_RELAXED);
+    Verdict->Mismatch = Completed && PAL_ATOMIC_LOAD(&Entry->CompletedAtLocation, PAL_ORDER_RELAXED) == Location &&
+                        PAL_ATOMIC_LOAD(&Entry->CompletedAtSend, PAL_ORDER_RELAXED) == Send->SendsBefore &&
+                        Status != STATUS_PENDING && Status != Verdict->CompletedStatus;
+    Verdict->Untouched = Status != STATUS_PENDING && !Marked && !Completed &&
+                         PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED) == Send->SendsBefore && Live;
+    return TRUE;
+}
+
 static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PVF_IRP_ENTRY Hint, PDEVICE_OBJECT DeviceObject,
                                    PDRIVER_DISPATCH Dispatch, PIO_STACK_LOCATION Slot, LONG Location,
                                    NTSTATUS Status, KIRQL IrqlAfter, const IOP_SEND *Send, PVOID Caller)
 {
     static IRPSIM_THREAD_LOCAL CHAR Rule[512];
-    BOOLEAN ReportUnmarked = FALSE;
-    BOOLEAN ReportMarked = FALSE;
-    BOOLEAN ReportMismatch = FALSE;  /* 0x224 */
-    BOOLEAN ReportUntouched = FALSE; /* 0x226 */
-    NTSTATUS CompletedStatus = 0;
+    IOP_DISPATCH_VERDICT Verdict = {FALSE, FALSE, FALSE, FALSE, 0};
+    BOOLEAN Judged = FALSE;
     PDRIVER_OBJECT Saved;
     PVF_IRP_ENTRY Entry;
 
-    Entry = VfIrpLockEntryHint(Irp, Hint);
-    if (Entry != NULL && Entry->Serial == Send->Serial) {
-        BOOLEAN Marked = VfIrpTestLocation(Entry->MarkedPending, Location) ||
-                         (VfIrpTestLocation(Entry->WalkPassed, Location) &&
-                          VfIrpTestLocation(Entry->PendingSeen, Location));
-        /* The caller forwarded it (from its own location, or from the one
-           above after skipping) and the lower driver returned STATUS_PENDING. */
-        BOOLEAN Forwarded = VfIrpTestLocation(Entry->ForwardedPending, Location) ||
-                            VfIrpTestLocation(Entry->ForwardedPending, Location + 1);
-        if (!Marked && Status == STATUS_PENDING && !Forwarded && Entry->State != VfIrpFreed &&
-            !VfIrpTestLocation(Entry->WalkPassed, Location))
-            Marked = (Slot->Control & SL_PENDING_RETURNED) != 0; /* set by hand, not by IoMarkIrpPending */
-        /* Completed during the call - by this very driver when no other
-           IoCallDriver came between (a driver below, after a skip, has the
-           same location). */
-        BOOLEAN Completed = Entry->CompletionCount != Send->CompletionsBefore;
-        if (Status == STATUS_PENDING)
-            VfIrpSetLocation(Entry->ForwardedPending, Location + 1);
-        ReportUnmarked = Status == STATUS_PENDING && !Marked && !Forwarded;
-        ReportMarked = Status != STATUS_PENDING && Marked;
-        ReportMismatch = Completed && Entry->CompletedAtLocation == Location &&
-                         Entry->CompletedAtSend == Send->SendsBefore && Status != STATUS_PENDING &&
-                         Status != Entry->CompletedStatus;
-        CompletedStatus = Entry->CompletedStatus;
-        ReportUntouched = Status != STATUS_PENDING && !Marked && !Completed &&
-                          Entry->SendCount == Send->SendsBefore && Entry->State != VfIrpFreed;
+    if (Send->Holder != NULL) {
+        /* Without the lock; an entry whose IRP was freed and allocated
+           again meanwhile (another serial) has nothing to judge. */
+        Entry = Send->Holder;
+        Judged = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_ACQUIRE) != Send->Serial ||
+                 IopJudgeDispatch(Entry, Send, Slot, Location, Status, FALSE, &Verdict);
+        if (PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_ACQUIRE) != Send->Serial)
+            memset(&Verdict, 0, sizeof(Verdict));
     }
-    VfIrpUnlock();
+    if (!Judged) {
+        Entry = VfIrpLockEntryHint(Irp, Hint);
+        if (Entry != NULL && Entry->Serial == Send->Serial)
+            (void)IopJudgeDispatch(Entry, Send, Slot, Location, Status, TRUE, &Verdict);
+        VfIrpUnlock();
+    }
 
     /* Reported as the driver's own doing (the report names it), as the
        kernel does for a DPC routine. */
     Saved = KiEnterDriver(Thread, Send->Driver);
     IopCheckDispatchReturn(Thread, Dispatch, DeviceObject, Send->Irql, IrqlAfter, Send->LocksBefore,
                            Send->ApcDisableBefore);
-    if (ReportUnmarked) {
+    if (Verdict.Unmarked) {
         snprintf(Rule, sizeof(Rule),
                  "Dispatch routine %p returned STATUS_PENDING for IRP %p (stack location %ld) without calling "
                  "IoMarkIrpPending. The caller now waits, but completion decides from the pending bit whether to "
@@ -187,7 +231,7 @@ static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PVF_IRP_ENTRY Hint
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x23D, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
                  (ULONG_PTR)DeviceObject, NULL, Rule, NULL);
     }
-    if (ReportMarked) {
+    if (Verdict.Marked) {
         snprintf(Rule, sizeof(Rule),
                  "Dispatch routine %p called IoMarkIrpPending on IRP %p (stack location %ld) but returned 0x%08X, not "
                  "STATUS_PENDING. The caller uses the returned status and does not wait, while completion still "
@@ -200,15 +244,15 @@ static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PVF_IRP_ENTRY Hint
     if ((ULONG)Status == 0xFFFFFFFFu)
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x225, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
                  (ULONG_PTR)DeviceObject, NULL, NULL, NULL);
-    if (ReportMismatch) {
+    if (Verdict.Mismatch) {
         snprintf(Rule, sizeof(Rule),
                  "Dispatch routine %p completed IRP %p with status 0x%08X but returned 0x%08X. The caller acts on the "
                  "returned value and the I/O manager reports IoStatus.Status: the two must be the same.",
-                 (void *)Dispatch, (void *)Irp, (unsigned)CompletedStatus, (unsigned)Status);
+                 (void *)Dispatch, (void *)Irp, (unsigned)Verdict.CompletedStatus, (unsigned)Status);
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x224, (ULONG_PTR)Dispatch, (ULONG_PTR)Irp,
                  (ULONG_PTR)DeviceObject, NULL, Rule, NULL);
     }
-    if (ReportUntouched) {
+    if (Verdict.Untouched) {
         snprintf(Rule, sizeof(Rule),
                  "Dispatch routine %p returned 0x%08X for IRP %p without completing it, passing it down or marking it "
                  "pending. Nobody will complete it now, and the caller believes it finished with that status (or the "
@@ -267,10 +311,9 @@ FORCEINLINE NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID 
     if (Irp->Type != IO_TYPE_IRP)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x03, (ULONG_PTR)Irp, 0, 0, NULL, NULL, NULL);
     Hint = IopIrpEntryHint(Irp);
-    /* Without the verifier's bookkeeping, the sender of an IRP no other
-       thread reads through the lock records where it went without it. */
-    if (!Verifying)
-        Holder = VfIrpHolderEntry(Irp, Hint);
+    /* The sender of an IRP no other thread reads through the lock records
+       where it went without it. */
+    Holder = VfIrpHolderEntry(Irp, Hint);
     if (DeviceObject == NULL)
         VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x204, (ULONG_PTR)Caller, (ULONG_PTR)Irp, 0, Irp, NULL,
                    NULL);
@@ -304,13 +347,13 @@ FORCEINLINE NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID 
     Dispatch = Major <= IRP_MJ_MAXIMUM_FUNCTION ? Driver->MajorFunction[Major] : NULL;
     if (Dispatch == NULL)
         IopReportNoDispatch(Irp, Driver, Major);
-    if (Holder != NULL) {
+    if (Holder != NULL && !Verifying) {
         IopRecordHolderSend(Holder, DeviceObject, Driver, Location);
     } else {
         memset(&Send, 0, sizeof(Send));
         Send.Irql = Irql;
         Send.Driver = Driver;
-        IopRecordSend(Irp, Hint, DeviceObject, Location, Verifying, Caller, &Send);
+        IopRecordSend(Irp, Holder, Hint, DeviceObject, Location, Verifying, Caller, &Send);
     }
 
     TRACE_EVENT(IrpSimTraceIrpCallDriver, Irp, DeviceObject, Location, ((ULONG)Major << 8) | Slot->MinorFunction);
@@ -367,15 +410,21 @@ VOID NTAPI IopIrpMarkedPending(PIRP Irp)
 {
     PVOID Caller = PAL_RETURN_ADDRESS();
 
+    IopCheckIrpNotFreed(Irp, "IoMarkIrpPending", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 1,
+                        (ULONG_PTR)Caller, 0);
     /* Remembered per location (verifier), so the dispatch-return check
        (4.4) sees the mark even after completion has cleared the Control byte. */
     if (IopVerifierEnabled()) {
-        PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
-        if (Entry != NULL && Entry->State != VfIrpFreed)
+        PVF_IRP_ENTRY Hint = IopIrpEntryHint(Irp);
+        PVF_IRP_ENTRY Entry = VfIrpHolderEntry(Irp, Hint);
+        if (Entry != NULL) {
             VfIrpSetLocation(Entry->MarkedPending, Irp->CurrentLocation);
-        VfIrpUnlock();
+        } else {
+            Entry = VfIrpLockEntryHint(Irp, Hint);
+            if (Entry != NULL && Entry->State != VfIrpFreed)
+                VfIrpSetLocation(Entry->MarkedPending, Irp->CurrentLocation);
+            VfIrpUnlock();
+        }
     }
-    IopCheckIrpNotFreed(Irp, "IoMarkIrpPending", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 1,
-                        (ULONG_PTR)Caller, 0);
     TRACE_EVENT(IrpSimTraceIrpMarkedPending, Irp, Irp->CurrentLocation, 0, 0);
 }

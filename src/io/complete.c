@@ -422,13 +422,17 @@ typedef struct _IOP_WALK {
    for the STATUS_PENDING checks. */
 FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk, const BOOLEAN Verifying)
 {
+    /* The verifier's bookkeeping: by the holder, or under the lock. */
+    BOOLEAN Locked = Verifying && !Walk->Holder;
     PVF_IRP_ENTRY Entry = NULL;
     NTSTATUS Status;
     UCHAR Control;
     BOOLEAN Propagate;
 
-    if (Verifying)
+    if (Locked)
         Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
+    else if (Verifying)
+        Entry = Walk->Entry;
     Irp->CurrentLocation++;
     Irp->Tail.Overlay.CurrentStackLocation++;
     if (Irp->CurrentLocation > Irp->StackCount + 1) {
@@ -439,7 +443,7 @@ FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Wal
             PAL_ATOMIC_STORE(&Walk->Entry->WalkFinished, TRUE, PAL_ORDER_RELAXED);
             return TRUE;
         }
-        if (!Verifying)
+        if (!Locked)
             Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
         Walk->Thread = Irp->Tail.Overlay.Thread;
         Walk->Cancelled = PAL_ATOMIC_LOAD(&Irp->Cancel, PAL_ORDER_SEQ_CST);
@@ -468,14 +472,14 @@ FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Wal
         (Slot + 1)->Control |= SL_PENDING_RETURNED;
     IopClearSlot(Slot);
     if (Entry != NULL) {
-        Entry->Location = (CHAR)Walk->Location;
-        VfIrpSetLocation(Entry->WalkPassed, Walk->Location - 1);
+        PAL_ATOMIC_STORE(&Entry->Location, (CHAR)Walk->Location, PAL_ORDER_RELAXED);
         if (Walk->Pending)
             VfIrpSetLocation(Entry->PendingSeen, Walk->Location - 1);
         if (Propagate)
             VfIrpSetLocation(Entry->MarkedPending, Walk->Location);
+        VfIrpSetLocation(Entry->WalkPassed, Walk->Location - 1); /* last: see irpstate.h */
     }
-    if (Verifying)
+    if (Locked)
         VfIrpUnlock();
     return FALSE;
 }
@@ -532,6 +536,12 @@ FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const I
         ApcDisableBefore = Current->KernelApcDisable;
     }
 
+    /* A holder's walk hands its record to the routine with the IRP: a
+       routine that keeps the IRP (STATUS_MORE_PROCESSING_REQUIRED) may let
+       another thread free or send it at once, so the walk does not write
+       the record after it returns. */
+    if (Walk->Holder)
+        VfIrpHolderEnterRoutine(Walk->Entry, (CHAR)Location);
     TRACE_EVENT(IrpSimTraceIrpCompletionRoutineStart, Irp, Walk->Routine, Device, Location);
     Saved = KiEnterDriver(Current, Driver);
     Result = Walk->Routine(Device, Irp, Walk->Context);
@@ -543,10 +553,8 @@ FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const I
 
     if (Result == STATUS_MORE_PROCESSING_REQUIRED) {
         PVF_IRP_ENTRY Entry;
-        if (Walk->Holder) {
-            VfIrpHolderStopped(Walk->Entry, Walk->Serial, (CHAR)Location);
+        if (Walk->Holder)
             return TRUE;
-        }
         Entry = VfIrpLockEntryHint(Irp, Walk->Entry);
         /* Still ours and still completing (a routine that re-sent the IRP
            already made it "in a driver"; one that freed it, freed). */
@@ -565,6 +573,8 @@ FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const I
          PAL_ATOMIC_LOAD(&Walk->Entry->Serial, PAL_ORDER_RELAXED) != Walk->Serial ||
          PAL_ATOMIC_LOAD(&Walk->Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed))
         IopReportRoutineFreedIrp(Irp, Walk->Routine, Device, Result);
+    if (Walk->Holder)
+        VfIrpHolderLeaveRoutine(Walk->Entry);
     if (Verifying)
         IopCheckRoutineResult(Irp, Current, Walk->Routine, Walk->Pending && Location <= Walk->StackCount, Driver,
                               Device, Irql, LocksBefore, ApcDisableBefore);
@@ -602,7 +612,7 @@ FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN
         VfBugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0, Irp, NULL, NULL);
     CancelRoutine = PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST);
     Hint = IopIrpEntryHint(Irp);
-    Entry = Verifying ? NULL : VfIrpHolderEntry(Irp, Hint);
+    Entry = VfIrpHolderEntry(Irp, Hint);
     Walk.Holder = Entry != NULL;
     if (!Walk.Holder)
         Entry = VfIrpLockEntryHint(Irp, Hint);
@@ -610,8 +620,9 @@ FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN
         if (CancelRoutine != NULL)
             PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, CancelRoutine, PAL_ORDER_RELAXED);
         /* Never given to a driver (0x239): no IoCallDriver since it was made. */
-        NeverSent = Verifying && Entry->State == VfIrpAllocated && Entry->Device == NULL &&
-                    Entry->CompletionCount == 0;
+        NeverSent = Verifying && PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_RELAXED) == VfIrpAllocated &&
+                    PAL_ATOMIC_LOAD(&Entry->Device, PAL_ORDER_RELAXED) == NULL &&
+                    PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED) == 0;
         VfIrpStoreState(Entry, VfIrpCompleting);
         PAL_ATOMIC_STORE(&Entry->CompletionCount, PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED) + 1,
                          PAL_ORDER_RELAXED);
@@ -619,7 +630,7 @@ FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN
         PAL_ATOMIC_STORE(&Entry->CompletedAtSend, PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED),
                          PAL_ORDER_RELAXED);
         PAL_ATOMIC_STORE(&Entry->CompletedStatus, Irp->IoStatus.Status, PAL_ORDER_RELAXED);
-        Walk.Serial = Entry->Serial;
+        Walk.Serial = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED);
         Walk.Entry = Entry;
     }
     if (!Walk.Holder)

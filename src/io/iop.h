@@ -177,32 +177,39 @@ FORCEINLINE PVF_IRP_ENTRY IopHeaderEntry(PIOP_IRP_HEADER Header)
     return PAL_ATOMIC_LOAD(&Header->Entry, PAL_ORDER_RELAXED);
 }
 
-/* A hint for the state-table calls that take one (VfIrpLockEntryHint,
-   VfIrpHolderEntry): the entry the header remembers, or NULL for an IRP
-   that has no header (driver memory). Irp must be live (checked not freed). */
-FORCEINLINE PVF_IRP_ENTRY IopIrpEntryHint(PIRP Irp)
+/* The header of an IRP the I/O manager allocated, or NULL for an IRP that
+   has none (driver memory). Irp must be live (checked not freed). */
+FORCEINLINE PIOP_IRP_HEADER IopIrpHeader(PIRP Irp)
 {
     PIOP_IRP_HEADER Header = (PIOP_IRP_HEADER)Irp - 1;
     if (!(Irp->AllocationFlags & IRP_ALLOCATED_FIXED_SIZE) || Header->Check != IOP_IRP_HEADER_CHECK(Irp))
         return NULL;
-    return IopHeaderEntry(Header);
+    return Header;
+}
+
+/* A hint for the state-table calls that take one (VfIrpLockEntryHint,
+   VfIrpHolderEntry): the entry the header remembers, or NULL for an IRP
+   that has no header. Irp must be live (checked not freed). */
+FORCEINLINE PVF_IRP_ENTRY IopIrpEntryHint(PIRP Irp)
+{
+    PIOP_IRP_HEADER Header = IopIrpHeader(Irp);
+    return Header != NULL ? IopHeaderEntry(Header) : NULL;
 }
 
 /* Reports a use of a freed IRP (never returns) if Irp is freed; Code/P1 is
    the bug check the caller raises for it. */
 VOID IopCheckIrpFreedSlow(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P3,
                           ULONG_PTR P4);
-/* The first look at an IRP handed to the I/O manager. With the verifier
-   off, every IRP the I/O manager allocated stays its memory, Type
-   overwritten, for as long as the state table remembers it as freed (the
-   lookaside lists are delay lines, irp.c): an IRP whose Type still says
-   IO_TYPE_IRP is not freed, and only another Type needs the table. With
-   the verifier on (pool IRPs, which pool may give back to the host
-   sooner) the table is asked first, without touching the IRP. */
+/* The first look at an IRP handed to the I/O manager. Every IRP the I/O
+   manager allocated stays its memory, Type overwritten, for as long as the
+   state table remembers it as freed (its block waits in a delay line,
+   irp.c): an IRP whose Type still says IO_TYPE_IRP is not freed, and only
+   another Type needs the table. (An IRP in a driver's own memory is
+   readable for as long as the driver's pool keeps it.) */
 FORCEINLINE VOID IopCheckIrpNotFreed(PIRP Irp, PCSTR Routine, ULONG Code, ULONG_PTR P1, ULONG_PTR P2,
                                      ULONG_PTR P3, ULONG_PTR P4)
 {
-    if (Irp != NULL && !IopVerifierEnabled() && Irp->Type == IO_TYPE_IRP)
+    if (Irp != NULL && Irp->Type == IO_TYPE_IRP)
         return;
     IopCheckIrpFreedSlow(Irp, Routine, Code, P1, P2, P3, P4);
 }

@@ -39,6 +39,7 @@
  * double-completion check Windows hits first.
  */
 #include "iop.h"
+#include "../ex/exp.h"
 #include "../trace/tracep.h"
 
 #include <stddef.h>
@@ -61,31 +62,34 @@
 #define IopUnpoisonBlock(p, n) ((void)(p), (void)(n))
 #endif
 
-/* ---- IRP memory: the lookaside lists (verifier off) and pool ---- */
+/* ---- IRP memory: per-thread delay lines ---- */
 
 /* Windows' two lists: 1 location, and up to 8 (SEMANTICS 1.6.1). */
 #define IOP_LARGE_IRP_STACK 8
-/* How many frees a freed lookaside block waits (see the top): 16 blocks
-   of each list and their entries fit a first-level cache. */
-#define IOP_IRP_LOOKASIDE_DEPTH 16
+/* How many frees a freed block waits (see the top), a power of two. With
+   the verifier off 16 blocks of each list and their entries fit a
+   first-level cache; with it on, the state table's memory of freed IRPs. */
+#define IOP_IRP_DELAY 16
+#define IOP_IRP_DELAY_VERIFIER VF_IRP_FREED_RING
 
-/* Where a block goes back (IOP_IRP_HEADER.List). */
-#define IOP_IRP_LIST_SMALL 0 /* lookaside, 1 location */
-#define IOP_IRP_LIST_LARGE 1 /* lookaside, up to IOP_LARGE_IRP_STACK */
+/* Which delay line a block waits in (IOP_IRP_HEADER.List). */
+#define IOP_IRP_LIST_SMALL 0 /* 1 location */
+#define IOP_IRP_LIST_LARGE 1 /* up to IOP_LARGE_IRP_STACK */
 #define IOP_IRP_LIST_HUGE 2  /* host memory of its own size: delayed, then freed */
-#define IOP_IRP_LIST_POOL 3  /* pool (verifier on) */
 #define IOP_IRP_DELAY_LINES 3
 
 /* A freed block stays readable this far (the Type the I/O manager checks):
-   ASan poisons the rest (8 bytes is its granule). */
+   ASan poisons the rest (8 bytes is its granule), and with the verifier
+   on the rest is filled as pool fills freed memory. */
 #define IOP_IRP_READABLE 8
 
 /* One host thread's delay lines: per list, a ring of freed IRPs, oldest first. */
 typedef struct _IOP_IRP_LOOKASIDE {
     LIST_ENTRY Link; /* IopIrpLookasides */
+    ULONG Depth;     /* IOP_IRP_DELAY or, with the verifier, IOP_IRP_DELAY_VERIFIER */
     ULONG Head[IOP_IRP_DELAY_LINES];
     ULONG Count[IOP_IRP_DELAY_LINES];
-    PIOP_IRP_HEADER Ring[IOP_IRP_DELAY_LINES][IOP_IRP_LOOKASIDE_DEPTH];
+    PIOP_IRP_HEADER Ring[IOP_IRP_DELAY_LINES][IOP_IRP_DELAY_VERIFIER];
 } IOP_IRP_LOOKASIDE, *PIOP_IRP_LOOKASIDE;
 
 /* Guards the two lists below; taken only when a block comes from or goes
@@ -104,6 +108,7 @@ static DECLSPEC_NOINLINE PIOP_IRP_LOOKASIDE IopCreateLookaside(VOID)
     PIOP_IRP_LOOKASIDE Lookaside = (PIOP_IRP_LOOKASIDE)calloc(1, sizeof(*Lookaside));
     if (Lookaside == NULL)
         return NULL;
+    Lookaside->Depth = IopVerifierEnabled() ? IOP_IRP_DELAY_VERIFIER : IOP_IRP_DELAY;
     KiAcquireQuickLock(&IopIrpBlockLock);
     InsertTailList(&IopIrpLookasides, &Lookaside->Link);
     IopThreadLookasideGeneration = IopIrpLookasideGeneration;
@@ -121,9 +126,25 @@ FORCEINLINE PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
     return IopCreateLookaside();
 }
 
+/* Takes the oldest block out of a delay line. */
+FORCEINLINE PIOP_IRP_HEADER IopTakeOldest(PIOP_IRP_LOOKASIDE Lookaside, ULONG List)
+{
+    PIOP_IRP_HEADER Header = Lookaside->Ring[List][Lookaside->Head[List]];
+    Lookaside->Head[List] = (Lookaside->Head[List] + 1) & (Lookaside->Depth - 1);
+    Lookaside->Count[List]--;
+    return Header;
+}
+
 static PIRP IopIrpOfHeader(PIOP_IRP_HEADER Header)
 {
     return (PIRP)(Header + 1);
+}
+
+/* Host bytes of a block after its header: the IRP and, past its end, room
+   for pool's guard (the verifier writes it after the IRP's PacketSize). */
+static SIZE_T IopBlockBytes(PIOP_IRP_HEADER Header)
+{
+    return (SIZE_T)Header->Bytes + EXP_GUARD_BYTES;
 }
 
 static DECLSPEC_NOINLINE VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
@@ -132,7 +153,7 @@ static DECLSPEC_NOINLINE VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
     /* The address is no longer ours: its entry may be recycled. */
     if (Entry != NULL)
         VfIrpUnpin(IopIrpOfHeader(Header), Entry);
-    IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
+    IopUnpoisonBlock(IopIrpOfHeader(Header), IopBlockBytes(Header));
     KiAcquireQuickLock(&IopIrpBlockLock);
     RemoveEntryList(&Header->Link);
     KiReleaseQuickLock(&IopIrpBlockLock);
@@ -140,8 +161,8 @@ static DECLSPEC_NOINLINE VOID IopReleaseIrpBlock(PIOP_IRP_HEADER Header)
 }
 
 /* Memory for an IRP of Bytes (StackSize locations) with its header: from
-   the calling thread's delay line, the host, or pool (verifier on); NULL
-   if there is none. The header's Entry is the block's last IRP's. */
+   the calling thread's delay line, or the host; NULL if there is none.
+   The header's Entry is the block's last IRP's. */
 FORCEINLINE PIOP_IRP_HEADER IopAllocateIrpMemory(CCHAR StackSize, USHORT Bytes)
 {
     ULONG List = StackSize <= 1 ? IOP_IRP_LIST_SMALL
@@ -150,71 +171,49 @@ FORCEINLINE PIOP_IRP_HEADER IopAllocateIrpMemory(CCHAR StackSize, USHORT Bytes)
     PIOP_IRP_LOOKASIDE Lookaside;
     PIOP_IRP_HEADER Header;
 
-    if (IopVerifierEnabled()) {
-        /* Charged to the I/O manager, not to the driver that asked (see top). */
-        PKTHREAD Thread = KiGetCurrentThread();
-        PDRIVER_OBJECT Saved = KiEnterDriver(Thread, NULL);
-        Header = (PIOP_IRP_HEADER)ExAllocatePoolWithTag(NonPagedPool, sizeof(IOP_IRP_HEADER) + Bytes,
-                                                        IRPSIM_IRP_POOL_TAG);
-        KiLeaveDriver(Thread, Saved);
-        if (Header == NULL)
-            return NULL;
-        Header->Entry = NULL;
-        Header->Generation = 0;
-        List = IOP_IRP_LIST_POOL;
-    } else if (List != IOP_IRP_LIST_HUGE && (Lookaside = IopCurrentLookaside()) != NULL &&
-               Lookaside->Count[List] == IOP_IRP_LOOKASIDE_DEPTH) {
-        /* Full: the oldest has waited IOP_IRP_LOOKASIDE_DEPTH frees. */
-        Header = Lookaside->Ring[List][Lookaside->Head[List]];
-        Lookaside->Head[List] = (Lookaside->Head[List] + 1) % IOP_IRP_LOOKASIDE_DEPTH;
-        Lookaside->Count[List]--;
-        IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
+    if (List != IOP_IRP_LIST_HUGE && (Lookaside = IopCurrentLookaside()) != NULL &&
+        Lookaside->Count[List] == Lookaside->Depth) {
+        /* Full: the oldest has waited Depth frees. */
+        Header = IopTakeOldest(Lookaside, List);
+        IopUnpoisonBlock(IopIrpOfHeader(Header), IopBlockBytes(Header));
         return Header;
-    } else {
-        if (List != IOP_IRP_LIST_HUGE)
-            Bytes = (USHORT)IoSizeOfIrp(List == IOP_IRP_LIST_SMALL ? 1 : IOP_LARGE_IRP_STACK);
-        Header = (PIOP_IRP_HEADER)malloc(sizeof(IOP_IRP_HEADER) + Bytes);
-        if (Header == NULL)
-            return NULL;
-        Header->Entry = NULL;
-        Header->Generation = 0;
-        KiAcquireQuickLock(&IopIrpBlockLock);
-        InsertTailList(&IopIrpBlocks, &Header->Link);
-        KiReleaseQuickLock(&IopIrpBlockLock);
     }
+    if (List != IOP_IRP_LIST_HUGE)
+        Bytes = (USHORT)IoSizeOfIrp(List == IOP_IRP_LIST_SMALL ? 1 : IOP_LARGE_IRP_STACK);
+    Header = (PIOP_IRP_HEADER)malloc(sizeof(IOP_IRP_HEADER) + Bytes + EXP_GUARD_BYTES);
+    if (Header == NULL)
+        return NULL;
+    Header->Entry = NULL;
+    Header->Generation = 0;
     Header->List = List;
     Header->Bytes = Bytes;
     Header->Check = IOP_IRP_HEADER_CHECK(IopIrpOfHeader(Header));
+    KiAcquireQuickLock(&IopIrpBlockLock);
+    InsertTailList(&IopIrpBlocks, &Header->Link);
+    KiReleaseQuickLock(&IopIrpBlockLock);
     return Header;
 }
 
 /* Gives a freed IRP's memory back: into this thread's delay line (pushing
-   out the oldest when full), or to pool. */
+   out the oldest when full). */
 FORCEINLINE VOID IopFreeIrpMemory(PIOP_IRP_HEADER Header)
 {
-    PIOP_IRP_LOOKASIDE Lookaside;
+    PIOP_IRP_LOOKASIDE Lookaside = IopCurrentLookaside();
     PIOP_IRP_HEADER Evicted = NULL;
     ULONG List = Header->List;
 
-    if (List == IOP_IRP_LIST_POOL) {
-        ExFreePoolWithTag(Header, IRPSIM_IRP_POOL_TAG);
-        return;
-    }
-    Lookaside = IopCurrentLookaside();
     if (Lookaside == NULL) {
         IopReleaseIrpBlock(Header);
         return;
     }
-    if (Lookaside->Count[List] == IOP_IRP_LOOKASIDE_DEPTH) {
+    if (Lookaside->Count[List] == Lookaside->Depth) {
         /* This thread frees more than it allocates (or the IRPs are too
            large to reuse): the oldest goes back to the host. */
-        Evicted = Lookaside->Ring[List][Lookaside->Head[List]];
-        Lookaside->Head[List] = (Lookaside->Head[List] + 1) % IOP_IRP_LOOKASIDE_DEPTH;
-        Lookaside->Count[List]--;
+        Evicted = IopTakeOldest(Lookaside, List);
     }
-    Lookaside->Ring[List][(Lookaside->Head[List] + Lookaside->Count[List]) % IOP_IRP_LOOKASIDE_DEPTH] = Header;
+    Lookaside->Ring[List][(Lookaside->Head[List] + Lookaside->Count[List]) & (Lookaside->Depth - 1)] = Header;
     Lookaside->Count[List]++;
-    IopPoisonBlock((PUCHAR)IopIrpOfHeader(Header) + IOP_IRP_READABLE, Header->Bytes - IOP_IRP_READABLE);
+    IopPoisonBlock((PUCHAR)IopIrpOfHeader(Header) + IOP_IRP_READABLE, IopBlockBytes(Header) - IOP_IRP_READABLE);
     if (Evicted != NULL)
         IopReleaseIrpBlock(Evicted);
 }
@@ -308,12 +307,14 @@ FORCEINLINE PIRP IopAllocateTrackedIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRP
     Irp = IopIrpOfHeader(Header);
     IopInitializeIrpFields(Irp, Size, StackSize);
     Irp->AllocationFlags = IRP_ALLOCATED_FIXED_SIZE;
-    if (Header->List == IOP_IRP_LIST_SMALL || Header->List == IOP_IRP_LIST_LARGE)
+    if (IopVerifierEnabled())
+        ExpWriteGuard(Irp, Size); /* special pool's */
+    else if (Header->List != IOP_IRP_LIST_HUGE)
         Irp->AllocationFlags |= IRP_LOOKASIDE_ALLOCATION;
     if (ChargeQuota)
         Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
-    /* A lookaside block keeps its address, and so its entry (pinned). */
-    Entry = VfIrpTrackMemory(Irp, Origin, Site, IopHeaderEntry(Header), Header->List != IOP_IRP_LIST_POOL);
+    /* A block keeps its address, and so its entry (pinned). */
+    Entry = VfIrpTrackMemory(Irp, Origin, Site, IopHeaderEntry(Header), TRUE);
     if (Entry == NULL) {
         /* Out of host memory for the state table: an IRP nobody could
            account for is not handed out. */
@@ -405,15 +406,36 @@ static BOOLEAN IopIrpOnThreadList(PIRP Irp)
     return OnList;
 }
 
+/* What ExFreePool checks on the memory it frees, for an IRP the I/O
+   manager allocated, before it is freed: no armed timer, queued DPC or
+   live lookaside list inside; with the verifier (special pool), the guard
+   after the IRP. */
+FORCEINLINE VOID IopCheckIrpBlockFree(PIRP Irp)
+{
+    BOOLEAN Verifier = IopVerifierEnabled();
+    PIOP_IRP_HEADER Header = IopIrpHeader(Irp);
+    SIZE_T Size;
+    if (Header == NULL)
+        return; /* driver memory: pool checks it */
+    Size = Irp->Size <= Header->Bytes ? Irp->Size : Header->Bytes;
+    if (Verifier)
+        ExpCheckGuard(Irp, Size);
+    ExpCheckFreedRange(Irp, Size, Verifier);
+}
+
 /* The memory of an IRP the state table now knows as freed: ours goes back
-   to its lookaside list or to pool with our tag; driver memory
-   (IoInitializeIrp) goes back to the driver's pool, as Windows does. */
+   to its delay line (with the verifier, filled as pool fills freed
+   memory); driver memory (IoInitializeIrp) goes back to the driver's pool,
+   as Windows does. */
 FORCEINLINE VOID IopReleaseIrpMemory(PIRP Irp, BOOLEAN Ours)
 {
     TRACE_EVENT(IrpSimTraceIrpFreed, Irp, 0, 0, 0);
     if (Ours) {
+        PIOP_IRP_HEADER Header = (PIOP_IRP_HEADER)Irp - 1;
+        if (IopVerifierEnabled())
+            ExpFillFreed((PUCHAR)Irp + IOP_IRP_READABLE, Header->Bytes - IOP_IRP_READABLE);
         Irp->Type = IOP_TYPE_FREED_IRP;
-        IopFreeIrpMemory((PIOP_IRP_HEADER)Irp - 1);
+        IopFreeIrpMemory(Header);
     } else {
         ExFreePool(Irp);
     }
@@ -435,7 +457,8 @@ static DECLSPEC_NOINLINE VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry,
    lookaside block: VfIrpMarkHolderFreed). */
 FORCEINLINE VOID IopReleaseIrp(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
 {
-    if (VfIrpMarkHolderFreed(Irp, Hint, Site, IopVerifierEnabled()))
+    IopCheckIrpBlockFree(Irp);
+    if (VfIrpMarkHolderFreed(Irp, Hint, Site))
         IopReleaseIrpMemory(Irp, TRUE);
     else
         IopReleaseLockedIrp(Irp, VfIrpLockEntryHint(Irp, Hint), Site);
@@ -494,6 +517,7 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
 {
     PVOID Caller = PAL_RETURN_ADDRESS();
     PVF_IRP_ENTRY Hint;
+    PVF_IRP_ENTRY Holder;
     PVF_IRP_ENTRY Locked;
     VF_IRP_ENTRY Entry;
     BOOLEAN Known, InUse, NotAllocated;
@@ -516,6 +540,19 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
     if (!IopVerifierEnabled()) {
         IopReleaseIrp(Irp, Hint, Caller);
         return;
+    }
+    IopCheckIrpBlockFree(Irp);
+    /* The holder of an IRP with nothing to report frees it without the
+       lock (IopReleaseIrp). */
+    Holder = VfIrpHolderEntry(Irp, Hint);
+    if (Holder != NULL && VfIrpIsPinnedEntry(Irp, Holder)) {
+        VF_IRP_STATE State = PAL_ATOMIC_LOAD(&Holder->State, PAL_ORDER_ACQUIRE);
+        if (State != VfIrpInDriver && State != VfIrpQueued &&
+            PAL_ATOMIC_LOAD(&Holder->Origin, PAL_ORDER_RELAXED) != IrpSimIrpOriginAssociated &&
+            VfIrpMarkHolderFreed(Irp, Holder, Caller)) {
+            IopReleaseIrpMemory(Irp, TRUE);
+            return;
+        }
     }
     Locked = VfIrpLockEntryHint(Irp, Hint);
     Known = Locked != NULL;

@@ -325,12 +325,15 @@ FORCEINLINE VOID VfpStartLife(PVF_IRP_ENTRY Entry, PIRP Irp, IRPSIM_IRP_ORIGIN O
     VfIrpStoreState(Entry, VfIrpAllocated);
 }
 
-static VOID VfpClearLocations(PVF_IRP_ENTRY Entry)
+/* The location bitmaps, emptied (atomic stores: irpstate.h). */
+FORCEINLINE VOID VfpClearLocations(PVF_IRP_ENTRY Entry)
 {
-    memset(Entry->MarkedPending, 0, sizeof(Entry->MarkedPending));
-    memset(Entry->WalkPassed, 0, sizeof(Entry->WalkPassed));
-    memset(Entry->PendingSeen, 0, sizeof(Entry->PendingSeen));
-    memset(Entry->ForwardedPending, 0, sizeof(Entry->ForwardedPending));
+    for (ULONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
+        PAL_ATOMIC_STORE(&Entry->MarkedPending[Word], 0, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->WalkPassed[Word], 0, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->PendingSeen[Word], 0, PAL_ORDER_RELAXED);
+        PAL_ATOMIC_STORE(&Entry->ForwardedPending[Word], 0, PAL_ORDER_RELAXED);
+    }
 }
 
 /* Numbers a freed entry and queues it on its stripe's freed list, to be
@@ -408,8 +411,9 @@ PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, P
     PVF_IRP_ENTRY Entry = Hint;
     /* The block's next IRP: its entry, freed with the block's last IRP,
        is the allocating thread's alone. */
-    if (Pin && !IrpSimpConfig.Verifier && VfIrpIsPinnedEntry(Irp, Hint) &&
-        PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
+    if (Pin && VfIrpIsPinnedEntry(Irp, Hint) && PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
+        if (IrpSimpConfig.Verifier)
+            VfpClearLocations(Hint);
         VfpStartLife(Hint, Irp, Origin, TRUE, KiCurrentDriver(), Site);
         return Hint;
     }
@@ -488,9 +492,12 @@ static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
     Copy->FreeSite = PAL_ATOMIC_LOAD(&Entry->FreeSite, PAL_ORDER_RELAXED);
     Copy->BufferedCopyLimit = PAL_ATOMIC_LOAD(&Entry->BufferedCopyLimit, PAL_ORDER_RELAXED);
     Copy->CancelDriver = PAL_ATOMIC_LOAD(&Entry->CancelDriver, PAL_ORDER_RELAXED);
-    /* The verifier's bitmaps: under the lock only. */
-    memcpy(Copy->MarkedPending, Entry->MarkedPending,
-           sizeof(VF_IRP_ENTRY) - offsetof(VF_IRP_ENTRY, MarkedPending));
+    for (ULONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
+        Copy->MarkedPending[Word] = PAL_ATOMIC_LOAD(&Entry->MarkedPending[Word], PAL_ORDER_RELAXED);
+        Copy->WalkPassed[Word] = PAL_ATOMIC_LOAD(&Entry->WalkPassed[Word], PAL_ORDER_RELAXED);
+        Copy->PendingSeen[Word] = PAL_ATOMIC_LOAD(&Entry->PendingSeen[Word], PAL_ORDER_RELAXED);
+        Copy->ForwardedPending[Word] = PAL_ATOMIC_LOAD(&Entry->ForwardedPending[Word], PAL_ORDER_RELAXED);
+    }
 }
 
 BOOLEAN VfIrpQuery(PIRP Irp, PVF_IRP_ENTRY Snapshot)

@@ -57,7 +57,8 @@ typedef enum _VF_IRP_STATE {
     VfIrpInDriver,        /* IoCallDriver gave it to Device at Location */
     VfIrpQueued,          /* a driver parked it in a queue (CSQ, device queue) */
     VfIrpCompleting,      /* inside the IoCompleteRequest stack walk */
-    VfIrpStopped,         /* a completion routine returned STATUS_MORE_PROCESSING_REQUIRED */
+    VfIrpStopped,         /* a completion routine returned STATUS_MORE_PROCESSING_REQUIRED (or, for a
+                             holder's IRP, is running: VfIrpHolderEnterRoutine) */
     VfIrpStage2Queued,    /* walk finished; stage 2 queued to the thread (APC) or left to the issuer */
     VfIrpFreed,           /* freed; remembered for a while */
 } VF_IRP_STATE;
@@ -212,18 +213,22 @@ FORCEINLINE VOID VfIrpStoreState(PVF_IRP_ENTRY Entry, VF_IRP_STATE State)
     PAL_ATOMIC_STORE(&Entry->State, State, PAL_ORDER_RELEASE);
 }
 
-/* A completion routine returned STATUS_MORE_PROCESSING_REQUIRED for an IRP
-   whose walk records without the lock (VfIrpHolderEntry): Stopped at
-   Location, if Entry is still allocation Serial and still completing (a
-   routine that re-sent the IRP already made it "in a driver"; one that
-   freed it, freed). */
-FORCEINLINE VOID VfIrpHolderStopped(PVF_IRP_ENTRY Entry, ULONGLONG Serial, CHAR Location)
+/* The walk of an IRP whose holder records without the lock
+   (VfIrpHolderEntry) calls a completion routine at Location: the IRP is
+   Stopped there unless the routine gives it back. A routine that returns
+   STATUS_MORE_PROCESSING_REQUIRED keeps the IRP - and the record: the walk
+   writes it no more, for another thread may already free or send the IRP. */
+FORCEINLINE VOID VfIrpHolderEnterRoutine(PVF_IRP_ENTRY Entry, CHAR Location)
 {
-    if (PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED) != Serial ||
-        PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpCompleting)
-        return;
-    VfIrpStoreState(Entry, VfIrpStopped);
     PAL_ATOMIC_STORE(&Entry->Location, Location, PAL_ORDER_RELAXED);
+    VfIrpStoreState(Entry, VfIrpStopped);
+}
+/* ... and any other value gives the IRP back to the walk: Completing
+   again (unless the routine sent it on meanwhile, which it must not). */
+FORCEINLINE VOID VfIrpHolderLeaveRoutine(PVF_IRP_ENTRY Entry)
+{
+    if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_RELAXED) == VfIrpStopped)
+        VfIrpStoreState(Entry, VfIrpCompleting);
 }
 
 /* How many freed IRPs stay known as freed. */
@@ -243,13 +248,12 @@ FORCEINLINE BOOLEAN VfIrpIsPinnedEntry(PIRP Irp, const VF_IRP_ENTRY *Entry)
     return Entry != NULL && PAL_ATOMIC_LOAD(&Entry->Irp, PAL_ORDER_ACQUIRE) == Irp &&
            PAL_ATOMIC_LOAD(&Entry->Pinned, PAL_ORDER_RELAXED);
 }
-/* VfIrpMarkFreed without the lock, for the holder of an IRP in a
-   lookaside block with the verifier off (its bookkeeping always takes the
-   lock): TRUE if Hint is such an IRP's pinned entry and is now marked
-   freed; FALSE (nothing done) otherwise. Inline: IoFreeIrp. */
-FORCEINLINE BOOLEAN VfIrpMarkHolderFreed(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site, BOOLEAN Verifying)
+/* VfIrpMarkFreed without the lock, for the holder of an IRP in a block of
+   the I/O manager's: TRUE if Hint is such an IRP's pinned entry and is now
+   marked freed; FALSE (nothing done) otherwise. Inline: IoFreeIrp. */
+FORCEINLINE BOOLEAN VfIrpMarkHolderFreed(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
 {
-    if (Verifying || !VfIrpIsPinnedEntry(Irp, Hint) || !VfIrpIsHolderEntry(Hint))
+    if (!VfIrpIsPinnedEntry(Irp, Hint) || !VfIrpIsHolderEntry(Hint))
         return FALSE;
     PAL_ATOMIC_STORE(&Hint->FreeSite, Site, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Hint->FreedNumber, VF_IRP_PINNED_FREED, PAL_ORDER_RELAXED);
@@ -263,32 +267,65 @@ ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries);
 PCSTR VfIrpOriginName(IRPSIM_IRP_ORIGIN Origin);
 PCSTR VfIrpStateName(VF_IRP_STATE State);
 
-/* Location bitmaps (inline: the I/O manager updates them on every call). */
+/* Location bitmaps (inline: the I/O manager updates them on every call).
+   An IRP's holder updates them without the lock (VfIrpHolderEntry) while
+   the sender that handed the IRP on may read them (the checks on its
+   dispatch routine's return), so every word is accessed atomically. Each
+   map has one writer at a time (the IRP's holder, or whoever holds the
+   IRP's lock) except ForwardedPending, which senders also set after their
+   dispatch routine returned: it takes the Shared forms. A writer sets
+   PendingSeen and MarkedPending before WalkPassed, which a reader tests
+   first. */
 FORCEINLINE BOOLEAN VfIrpTestLocation(const ULONG64 *Map, LONG Location)
 {
     if (Location < 0 || Location >= 64 * VF_IRP_LOCATION_WORDS)
         return FALSE;
-    return (Map[Location / 64] >> (Location % 64)) & 1;
+    return (PAL_ATOMIC_LOAD(&Map[Location / 64], PAL_ORDER_ACQUIRE) >> (Location % 64)) & 1;
 }
 
 FORCEINLINE VOID VfIrpSetLocation(ULONG64 *Map, LONG Location)
 {
+    ULONG64 Bit;
     if (Location < 0 || Location >= 64 * VF_IRP_LOCATION_WORDS)
         return;
-    Map[Location / 64] |= 1ull << (Location % 64);
+    Bit = 1ull << (Location % 64);
+    PAL_ATOMIC_STORE(&Map[Location / 64], PAL_ATOMIC_LOAD(&Map[Location / 64], PAL_ORDER_RELAXED) | Bit,
+                     PAL_ORDER_RELEASE);
+}
+
+FORCEINLINE VOID VfIrpSetLocationShared(ULONG64 *Map, LONG Location)
+{
+    if (Location < 0 || Location >= 64 * VF_IRP_LOCATION_WORDS)
+        return;
+    (void)PAL_ATOMIC_FETCH_OR(&Map[Location / 64], 1ull << (Location % 64), PAL_ORDER_RELEASE);
+}
+
+/* The bits of word Word at locations <= Location (Word <= Location / 64). */
+FORCEINLINE ULONG64 VfIrpLocationsUpTo(LONG Word, LONG Location)
+{
+    LONG First = Word * 64;
+    return Location >= First + 63 ? ~0ull : (2ull << (Location - First)) - 1;
 }
 
 /* Clears locations <= Location. */
 FORCEINLINE VOID VfIrpClearLocationsUpTo(ULONG64 *Map, LONG Location)
 {
-    for (LONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
-        LONG First = Word * 64;
-        if (Location < First)
-            return;
-        if (Location >= First + 63)
-            Map[Word] = 0;
-        else
-            Map[Word] &= ~((2ull << (Location - First)) - 1);
+    for (LONG Word = 0; Word < VF_IRP_LOCATION_WORDS && Word * 64 <= Location; Word++) {
+        ULONG64 Bits = VfIrpLocationsUpTo(Word, Location);
+        ULONG64 Value = PAL_ATOMIC_LOAD(&Map[Word], PAL_ORDER_RELAXED);
+        if (Value & Bits)
+            PAL_ATOMIC_STORE(&Map[Word], Value & ~Bits, PAL_ORDER_RELAXED);
+    }
+}
+
+/* The same for ForwardedPending: a read-modify-write only when a bit to
+   clear is set (never, on a trip nothing pended). */
+FORCEINLINE VOID VfIrpClearLocationsUpToShared(ULONG64 *Map, LONG Location)
+{
+    for (LONG Word = 0; Word < VF_IRP_LOCATION_WORDS && Word * 64 <= Location; Word++) {
+        ULONG64 Bits = VfIrpLocationsUpTo(Word, Location);
+        if (PAL_ATOMIC_LOAD(&Map[Word], PAL_ORDER_RELAXED) & Bits)
+            (void)PAL_ATOMIC_FETCH_AND(&Map[Word], ~Bits, PAL_ORDER_RELAXED);
     }
 }
 

@@ -393,6 +393,102 @@ static void TestIrqlChangedAcrossDispatch(void **State)
     IoFreeIrp(Irp);
 }
 
+/* ---- the verifier's bookkeeping while another thread completes ---- */
+
+typedef struct _PENDED_REQUEST {
+    PIO_WORKITEM Item;
+    PIRP Irp;
+} PENDED_REQUEST;
+
+static VOID NTAPI CompleteOnWorker(PDEVICE_OBJECT DeviceObject, PVOID Context)
+{
+    PENDED_REQUEST *Request = (PENDED_REQUEST *)Context;
+    PIRP Irp = Request->Irp;
+    (void)DeviceObject;
+    IoFreeWorkItem(Request->Item); /* legal inside its own routine */
+    ExFreePoolWithTag(Request, 'dneP');
+    Irp->IoStatus.Status = STATUS_SUCCESS;
+    Irp->IoStatus.Information = 7;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+}
+
+/* The lowest driver marks the IRP pending, hands it to a worker thread
+   that completes it, and returns STATUS_PENDING. */
+static NTSTATUS PendToWorker(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    PENDED_REQUEST *Request = (PENDED_REQUEST *)ExAllocatePoolWithTag(NonPagedPool, sizeof(*Request), 'dneP');
+    assert_non_null(Request);
+    Request->Item = IoAllocateWorkItem(DeviceObject);
+    assert_non_null(Request->Item);
+    Request->Irp = Irp;
+    IoMarkIrpPending(Irp);
+    IoQueueWorkItem(Request->Item, CompleteOnWorker, DelayedWorkQueue, Request);
+    return STATUS_PENDING;
+}
+
+/* The documented filter: forward, and propagate the pending bit. */
+static NTSTATUS PropagatePending(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
+{
+    (void)DeviceObject;
+    (void)Context;
+    if (Irp->PendingReturned)
+        IoMarkIrpPending(Irp);
+    return STATUS_CONTINUE_COMPLETION;
+}
+
+static NTSTATUS ForwardWithRoutine(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    IoCopyCurrentIrpStackLocationToNext(Irp);
+    IoSetCompletionRoutine(Irp, PropagatePending, NULL, TRUE, TRUE, TRUE);
+    return IoCallDriver(IoTestExtension(DeviceObject)->Lower, Irp);
+}
+
+static NTSTATUS SignalOriginator(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Context)
+{
+    (void)DeviceObject;
+    (void)Irp;
+    KeSetEvent((PKEVENT)Context, IO_NO_INCREMENT, FALSE);
+    return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+/* 4.1 / 4.4 with the verifier on, across threads: a filter that forwards
+   and propagates the pending bit, over a driver that marks the IRP
+   pending, returns STATUS_PENDING and completes it on a worker thread.
+   Both dispatch routines keep the rules, so no report is made, while the
+   worker completes the IRP as the checks on each dispatch routine's return
+   read its record (an IRP from IoAllocateIrp with no thread is recorded by
+   whichever thread holds it, without the IRP's lock). Each request is
+   completed once, with the worker's status, PendingReturned set for the
+   originator, its routine's STATUS_MORE_PROCESSING_REQUIRED recorded. */
+static void TestPendedAcrossThreadsIsClean(void **State)
+{
+    PDEVICE_OBJECT Bottom = IoTestCreateDevice(Driver, NULL, PendToWorker);
+    PDEVICE_OBJECT Filter = IoTestCreateDevice(Driver, NULL, ForwardWithRoutine);
+    KEVENT Done;
+    (void)State;
+    assert_non_null(IoTestAttach(Filter, Bottom));
+    KeInitializeEvent(&Done, SynchronizationEvent, FALSE);
+    IrpSimVerifierClearReports();
+    for (int i = 0; i < 200; i++) {
+        PIRP Irp = IoAllocateIrp(Filter->StackSize, FALSE);
+        VF_IRP_ENTRY Entry;
+        assert_non_null(Irp);
+        IoGetNextIrpStackLocation(Irp)->MajorFunction = IRP_MJ_READ;
+        IoSetCompletionRoutine(Irp, SignalOriginator, &Done, TRUE, TRUE, TRUE);
+        assert_int_equal(IoCallDriver(Filter, Irp), STATUS_PENDING);
+        assert_int_equal(KeWaitForSingleObject(&Done, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+        assert_int_equal(Irp->IoStatus.Status, STATUS_SUCCESS);
+        assert_int_equal(Irp->IoStatus.Information, 7);
+        assert_true(Irp->PendingReturned);
+        assert_true(VfIrpQuery(Irp, &Entry));
+        assert_int_equal(Entry.State, VfIrpStopped);
+        assert_int_equal(Entry.SendCount, 2);
+        assert_int_equal(Entry.CompletionCount, 1);
+        IoFreeIrp(Irp);
+    }
+    assert_int_equal(IrpSimVerifierReportCount(), 0);
+}
+
 /* Every IoCallDriver is a trace event naming the device and location, and
    the dispatch return is another. */
 static void TestCallDriverIsTraced(void **State)
@@ -431,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(TestPendingWithoutMark, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestMarkedButNotPending, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestForwardingPendingIsLegal, Setup, Teardown),
+        cmocka_unit_test_setup_teardown(TestPendedAcrossThreadsIsClean, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestCallDriverChecks, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestIrqlChangedAcrossDispatch, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestCallDriverIsTraced, SetupTraced, TeardownTraced),

@@ -323,6 +323,29 @@ static void TestLookasideIrpTrackedWithoutVerifier(void **State)
     assert_int_equal(IrpSimInitialize(NULL), STATUS_SUCCESS); /* for Teardown */
 }
 
+/* With the verifier on IRPs come from Driver Verifier's special pool, which
+   keeps a guard after each block: a driver that writes past the end of
+   its IRP (beyond its last stack location) is caught when the IRP is
+   freed, with the report ExFreePool makes for an overrun (0xC4/0x51: P2
+   the IRP, P3 the first damaged byte, P4 the IRP's size). */
+static void TestIrpOverrunCaughtWithVerifier(void **State)
+{
+    PIRP Irp = IoAllocateIrp(2, FALSE);
+    PUCHAR End;
+    (void)State;
+    assert_non_null(Irp);
+    assert_int_equal(Irp->AllocationFlags, IRP_ALLOCATED_FIXED_SIZE); /* not from a lookaside list */
+    End = (PUCHAR)Irp + IoSizeOfIrp(2);
+    End[3] = 0x5A;
+    irpsim_assert_bugcheck(DRIVER_VERIFIER_DETECTED_VIOLATION, IoFreeIrp(Irp));
+    irpsim_assert_bugcheck_parameter(0, 0x51);
+    irpsim_assert_bugcheck_parameter(1, Irp);
+    irpsim_assert_bugcheck_parameter(2, End + 3);
+    irpsim_assert_bugcheck_parameter(3, IoSizeOfIrp(2));
+    End[3] = 0xFD; /* mended: now it can go */
+    IoFreeIrp(Irp);
+}
+
 /* 1.7: an originator has no slot: IoMarkIrpPending on a fresh IRP would
    write past the end (reported as 0xCD); IoSetNextIrpStackLocation below
    slot 0 is NO_MORE_IRP_STACK_LOCATIONS. */
@@ -395,6 +418,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(TestFreeTwiceIsUseAfterFree, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestFreedIrpReportedForEveryMemoryKind, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestLookasideIrpTrackedWithoutVerifier, Setup, Teardown),
+        cmocka_unit_test_setup_teardown(TestIrpOverrunCaughtWithVerifier, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestStackHelperMisuse, Setup, Teardown),
         cmocka_unit_test_setup_teardown(TestRequestorAndTopLevel, Setup, Teardown),
     };
