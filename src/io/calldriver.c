@@ -323,7 +323,7 @@ FORCEINLINE NTSTATUS IopCallDriver(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID 
                    "IO_TYPE_DEVICE; a deleted device whose last reference is gone looks like this).",
                    "Send only to devices you hold a reference on (IoGetDeviceObjectPointer, "
                    "IoAttachDeviceToDeviceStack's result), and stop using a lower device once it is removed.");
-    {
+    if (Verifying) {
         PDRIVER_CANCEL CancelRoutine = PAL_ATOMIC_LOAD(&Irp->CancelRoutine, PAL_ORDER_SEQ_CST);
         if (Irql > DISPATCH_LEVEL)
             VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x10, Irql, 0, 0, Irp, NULL, NULL);

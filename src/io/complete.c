@@ -635,12 +635,13 @@ FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN
     }
     if (!Walk.Holder)
         VfIrpUnlock();
-    if (CancelRoutine != NULL)
+    /* (VfReport would drop these without the verifier.) */
+    if (Verifying && CancelRoutine != NULL)
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x07, (ULONG_PTR)CancelRoutine, (ULONG_PTR)Irp, 0, Irp, NULL,
                  NULL);
-    if (Current->Irql > DISPATCH_LEVEL)
+    if (Verifying && Current->Irql > DISPATCH_LEVEL)
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x0E, Current->Irql, (ULONG_PTR)Irp, 0, Irp, NULL, NULL);
-    if (Irp->IoStatus.Status == STATUS_PENDING || (ULONG)Irp->IoStatus.Status == 0xFFFFFFFFu)
+    if (Verifying && (Irp->IoStatus.Status == STATUS_PENDING || (ULONG)Irp->IoStatus.Status == 0xFFFFFFFFu))
         VfReport(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x06, (ULONG)Irp->IoStatus.Status, (ULONG_PTR)Irp, 0, Irp, NULL,
                  NULL);
     if (NeverSent)

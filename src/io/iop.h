@@ -38,10 +38,14 @@ FORCEINLINE BOOLEAN IopVerifierEnabled(VOID)
 }
 
 /* VfCheckIrql for the I/O manager's hottest routines: the call is made
-   only when the caller's IRQL is above the limit (the only case it acts on). */
+   only when the caller's IRQL is above the limit with the verifier on (the
+   only case it acts on). */
 FORCEINLINE VOID IopCheckIrql(PCSTR Routine, KIRQL MaxIrql)
 {
-    PKTHREAD Thread = KiGetCurrentThreadIfAny();
+    PKTHREAD Thread;
+    if (!IopVerifierEnabled())
+        return;
+    Thread = KiGetCurrentThreadIfAny();
     if (Thread != NULL && Thread->Irql > MaxIrql)
         VfCheckIrql(Routine, MaxIrql);
 }

@@ -286,8 +286,10 @@ static VOID IopCheckFreedForUse(PIRP Irp, PCSTR Routine, PVOID Caller, BOOLEAN W
                         (ULONG_PTR)Caller, 0);
 }
 
-/* IopAllocateIrp, inline for IoAllocateIrp. */
-FORCEINLINE PIRP IopAllocateTrackedIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
+/* IopAllocateIrp, inline for IoAllocateIrp; Thread is the calling thread's
+   KTHREAD (NULL if it has none). */
+FORCEINLINE PIRP IopAllocateTrackedIrp(PKTHREAD Thread, CCHAR StackSize, BOOLEAN ChargeQuota,
+                                       IRPSIM_IRP_ORIGIN Origin, PVOID Site)
 {
     PIOP_IRP_HEADER Header;
     PVF_IRP_ENTRY Entry;
@@ -314,7 +316,8 @@ FORCEINLINE PIRP IopAllocateTrackedIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRP
     if (ChargeQuota)
         Irp->AllocationFlags |= IRP_QUOTA_CHARGED;
     /* A block keeps its address, and so its entry (pinned). */
-    Entry = VfIrpTrackMemory(Irp, Origin, Site, IopHeaderEntry(Header), TRUE);
+    Entry = VfIrpTrackMemory(Irp, Origin, Thread != NULL ? Thread->CurrentDriver : NULL, Site,
+                             IopHeaderEntry(Header));
     if (Entry == NULL) {
         /* Out of host memory for the state table: an IRP nobody could
            account for is not handed out. */
@@ -330,13 +333,15 @@ FORCEINLINE PIRP IopAllocateTrackedIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRP
 
 PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Origin, PVOID Site)
 {
-    return IopAllocateTrackedIrp(StackSize, ChargeQuota, Origin, Site);
+    return IopAllocateTrackedIrp(KiGetCurrentThreadIfAny(), StackSize, ChargeQuota, Origin, Site);
 }
 
 PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
-    IopCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
-    return IopAllocateTrackedIrp(StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
+    PKTHREAD Thread = KiGetCurrentThreadIfAny();
+    if (IopVerifierEnabled() && Thread != NULL && Thread->Irql > DISPATCH_LEVEL) /* IopCheckIrql */
+        VfCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
+    return IopAllocateTrackedIrp(Thread, StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
 }
 
 PIRP NTAPI IoAllocateIrpEx(PDEVICE_OBJECT DeviceObject, CCHAR StackSize, BOOLEAN ChargeQuota)
@@ -413,8 +418,11 @@ static BOOLEAN IopIrpOnThreadList(PIRP Irp)
 FORCEINLINE VOID IopCheckIrpBlockFree(PIRP Irp)
 {
     BOOLEAN Verifier = IopVerifierEnabled();
-    PIOP_IRP_HEADER Header = IopIrpHeader(Irp);
+    PIOP_IRP_HEADER Header;
     SIZE_T Size;
+    if (!Verifier && PAL_ATOMIC_LOAD(&ExpActiveCount, PAL_ORDER_RELAXED) == 0)
+        return; /* nothing to check (ExpCheckFreedRange) */
+    Header = IopIrpHeader(Irp);
     if (Header == NULL)
         return; /* driver memory: pool checks it */
     Size = Irp->Size <= Header->Bytes ? Irp->Size : Header->Bytes;

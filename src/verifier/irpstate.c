@@ -67,16 +67,17 @@ static IRPSIM_THREAD_LOCAL PVFP_STRIPE VfpHeldStripe;
    shared write. */
 #define VFP_SERIAL_RANGE 4096u
 static ULONGLONG VfpSerialBase = 1;
-static IRPSIM_THREAD_LOCAL ULONGLONG VfpNextSerial;
-static IRPSIM_THREAD_LOCAL ULONGLONG VfpSerialLimit;
+static IRPSIM_THREAD_LOCAL struct {
+    ULONGLONG Next, Limit; /* the calling thread's range */
+} VfpSerials;
 
 FORCEINLINE ULONGLONG VfpNewSerial(VOID)
 {
-    if (IRPSIM_UNLIKELY(VfpNextSerial == VfpSerialLimit)) {
-        VfpNextSerial = PAL_ATOMIC_FETCH_ADD(&VfpSerialBase, VFP_SERIAL_RANGE, PAL_ORDER_RELAXED);
-        VfpSerialLimit = VfpNextSerial + VFP_SERIAL_RANGE;
+    if (IRPSIM_UNLIKELY(VfpSerials.Next == VfpSerials.Limit)) {
+        VfpSerials.Next = PAL_ATOMIC_FETCH_ADD(&VfpSerialBase, VFP_SERIAL_RANGE, PAL_ORDER_RELAXED);
+        VfpSerials.Limit = VfpSerials.Next + VFP_SERIAL_RANGE;
     }
-    return VfpNextSerial++;
+    return VfpSerials.Next++;
 }
 
 static ULONG64 VfpHash(PIRP Irp)
@@ -406,18 +407,19 @@ VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Si
 }
 
 
-PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint, BOOLEAN Pin)
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PDRIVER_OBJECT Driver, PVOID Site,
+                               PVF_IRP_ENTRY Hint)
 {
     PVF_IRP_ENTRY Entry = Hint;
     /* The block's next IRP: its entry, freed with the block's last IRP,
        is the allocating thread's alone. */
-    if (Pin && VfIrpIsPinnedEntry(Irp, Hint) && PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
+    if (VfIrpIsPinnedEntry(Irp, Hint) && PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
         if (IrpSimpConfig.Verifier)
             VfpClearLocations(Hint);
-        VfpStartLife(Hint, Irp, Origin, TRUE, KiCurrentDriver(), Site);
+        VfpStartLife(Hint, Irp, Origin, TRUE, Driver, Site);
         return Hint;
     }
-    (void)VfpTrack(Irp, &Origin, TRUE, Site, &Entry, Pin);
+    (void)VfpTrack(Irp, &Origin, TRUE, Site, &Entry, TRUE);
     return Entry;
 }
 

@@ -135,13 +135,15 @@ VOID VfIrpShutdown(VOID);
 
 /* Starts (or restarts) tracking Irp. Driver is KiCurrentDriver(). */
 VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Site);
-/* The same for memory the I/O manager allocated (its IOP_IRP_HEADER says
-   where the memory goes back, src/io/iop.h). Hint: the entry the caller remembers for this address (NULL: none),
-   saving a lookup when it is still the address's entry. Returns the entry,
-   for the caller to remember; NULL if the host had no memory for it (the
-   IRP is not tracked). */
-PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PVOID Site, PVF_IRP_ENTRY Hint, BOOLEAN Pin);
-/* A pinned entry (VfIrpTrackMemory with Pin) belongs to its address for
+/* The same for a block of the I/O manager's (its IOP_IRP_HEADER says where
+   the memory goes back, src/io/iop.h); Driver is KiCurrentDriver(). Hint:
+   the entry the caller remembers for this address (NULL: none), saving a
+   lookup when it is still the address's entry. The entry is pinned.
+   Returns it, for the caller to remember; NULL if the host had no memory
+   for it (the IRP is not tracked). */
+PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PDRIVER_OBJECT Driver, PVOID Site,
+                               PVF_IRP_ENTRY Hint);
+/* A pinned entry (VfIrpTrackMemory) belongs to its address for
    as long as the memory there stays the I/O manager's (a lookaside block):
    freeing the IRP does not queue it for recycling (the IRP stays known as
    freed), and the next IRP at the address takes it over without a lookup

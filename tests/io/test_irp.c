@@ -206,6 +206,20 @@ static void TestFreeTwiceIsUseAfterFree(void **State)
    report the use after free as special pool does (0xCC, P1 the IRP),
    IoCompleteRequest as a second completion (0x44, P1 the IRP). None of
    them touches the freed IRP first. */
+static void CheckFreedIrpReported(PDEVICE_OBJECT Device, CCHAR StackSize)
+{
+    PIRP Irp = IoAllocateIrp(StackSize, FALSE);
+    assert_non_null(Irp);
+    assert_int_equal(Irp->StackCount, StackSize);
+    IoFreeIrp(Irp);
+    irpsim_assert_bugcheck(0xCC, IoFreeIrp(Irp));
+    irpsim_assert_bugcheck_parameter(0, Irp);
+    irpsim_assert_bugcheck(0xCC, (void)IoCallDriver(Device, Irp));
+    irpsim_assert_bugcheck_parameter(0, Irp);
+    irpsim_assert_bugcheck(MULTIPLE_IRP_COMPLETE_REQUESTS, IoCompleteRequest(Irp, IO_NO_INCREMENT));
+    irpsim_assert_bugcheck_parameter(0, Irp);
+}
+
 static void TestFreedIrpReportedForEveryMemoryKind(void **State)
 {
     static const CCHAR Sizes[] = {1, 8, 20};
@@ -219,18 +233,8 @@ static void TestFreedIrpReportedForEveryMemoryKind(void **State)
         assert_int_equal(IrpSimInitialize(&Config), STATUS_SUCCESS);
         Device = IoTestCreateDevice(IoTestLoad(L"\\Driver\\IoTest"), NULL, IoTestCompleteSuccess);
         assert_non_null(Device);
-        for (size_t i = 0; i < sizeof(Sizes); i++) {
-            PIRP Irp = IoAllocateIrp(Sizes[i], FALSE);
-            assert_non_null(Irp);
-            assert_int_equal(Irp->StackCount, Sizes[i]);
-            IoFreeIrp(Irp);
-            irpsim_assert_bugcheck(0xCC, IoFreeIrp(Irp));
-            irpsim_assert_bugcheck_parameter(0, Irp);
-            irpsim_assert_bugcheck(0xCC, (void)IoCallDriver(Device, Irp));
-            irpsim_assert_bugcheck_parameter(0, Irp);
-            irpsim_assert_bugcheck(MULTIPLE_IRP_COMPLETE_REQUESTS, IoCompleteRequest(Irp, IO_NO_INCREMENT));
-            irpsim_assert_bugcheck_parameter(0, Irp);
-        }
+        for (size_t i = 0; i < sizeof(Sizes); i++)
+            CheckFreedIrpReported(Device, Sizes[i]);
         IrpSimShutdown();
     }
     assert_int_equal(IrpSimInitialize(NULL), STATUS_SUCCESS); /* for Teardown */
