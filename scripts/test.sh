@@ -3,6 +3,8 @@
 #   bash scripts/test.sh                      normal build
 #   bash scripts/test.sh --sanitize address,undefined
 #   bash scripts/test.sh --sanitize thread
+#   bash scripts/test.sh --release           optimised (RelWithDebInfo):
+#                                            what -O2 alone warns about
 # Windows (MinGW-w64 + Wine): scripts/test-mingw.sh; the installed package
 # and the consumer project: scripts/test-package.sh.
 set -euo pipefail
@@ -12,8 +14,11 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 irpsim_install_deps
 
 sanitize=""
+release=""
 if [ "${1:-}" = "--sanitize" ]; then
     sanitize="${2:?--sanitize needs a list, e.g. address,undefined}"
+elif [ "${1:-}" = "--release" ]; then
+    release=1
 fi
 jobs="$(nproc 2>/dev/null || echo 2)"
 if [ -n "$sanitize" ]; then
@@ -21,6 +26,9 @@ if [ -n "$sanitize" ]; then
     build="${IRPSIM_BUILD_DIR:-$root/build-${sanitize//,/-}}"
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DIRPSIM_BUILD_BENCH=OFF \
         -DIRPSIM_SANITIZE="$sanitize" >/dev/null
+elif [ -n "$release" ]; then
+    build="${IRPSIM_BUILD_DIR:-$root/build-release}"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 else
     build="${IRPSIM_BUILD_DIR:-$root/build}"
     cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug >/dev/null
