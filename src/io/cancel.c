@@ -100,8 +100,8 @@ PDRIVER_CANCEL NTAPI IoSetCancelRoutine(PIRP Irp, PDRIVER_CANCEL CancelRoutine)
 
     Entry = VfIrpLockEntry(Irp);
     Freed = Entry != NULL && Entry->State == VfIrpFreed;
-    if (Entry != NULL && !Freed && CancelRoutine != NULL)
-        Entry->CancelDriver = Driver;
+    if (Entry != NULL && !Freed)
+        Entry->CancelDriver = CancelRoutine != NULL ? Driver : NULL;
     VfIrpUnlock();
     if (Freed)
         IopCheckIrpNotFreed(Irp, "IoSetCancelRoutine", IOP_PAGE_FAULT_IN_FREED_SPECIAL_POOL, (ULONG_PTR)Irp, 1,

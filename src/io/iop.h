@@ -146,19 +146,19 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
 /* Frees an IRP the I/O manager owns (after stage 2, associated IRPs),
    without IoFreeIrp's checks. */
 VOID IopFreeIrp(PIRP Irp);
-/* Returns every block of the IRP lookaside lists (cached or still held by
+/* Returns every block of the IRP delay lines (cached or still held by
    a leaked IRP) to the host: IrpSimShutdown, after the leak report. */
 VOID IopShutdownIrpLookaside(VOID);
 /* Unlocks (stage 1) or frees (stage 2) the MDL chain of Irp. */
 VOID IopUnlockMdlChain(PIRP Irp);
 VOID IopFreeMdlChain(PIRP Irp);
 
-/* Precedes every IRP the I/O manager allocates (IRP_ALLOCATED_FIXED_SIZE
-   in AllocationFlags): in a lookaside block or in the pool block. It
-   remembers the IRP's state-table entry, so the I/O manager's calls find
-   it without a lookup. Never poisoned, never written by drivers. */
+/* Starts every block the I/O manager allocates an IRP in
+   (IRP_ALLOCATED_FIXED_SIZE in AllocationFlags; irp.c). It remembers the
+   IRP's state-table entry, so the I/O manager's calls find it without a
+   lookup. Never poisoned, never written by drivers. */
 typedef struct DECLSPEC_ALIGN(16) _IOP_IRP_HEADER {
-    LIST_ENTRY Link;              /* lookaside blocks: every block from the host (irp.c) */
+    LIST_ENTRY Link;              /* every block from the host (irp.c) */
     PVF_IRP_ENTRY Entry;          /* the IRP's entry now (or in its last life) */
     ULONG_PTR Check;              /* IOP_IRP_HEADER_CHECK(Irp): this is the IRP's header */
     ULONG List;                   /* where the block goes back (irp.c) */
@@ -169,7 +169,7 @@ typedef struct DECLSPEC_ALIGN(16) _IOP_IRP_HEADER {
 #define IOP_IRP_HEADER_CHECK(Irp) ((ULONG_PTR)(Irp) ^ (ULONG_PTR)0x5A17C0DE5A17C0DEull)
 
 /* Written over Type when an IRP goes back to its allocator: a freed IRP is
-   no longer IO_TYPE_IRP (and pool fills it anyway). */
+   no longer IO_TYPE_IRP. */
 #define IOP_TYPE_FREED_IRP ((CSHORT)0x7F06)
 
 /* The entry the header remembers, or NULL if there is none or it belongs

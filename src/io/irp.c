@@ -2,36 +2,36 @@
  * irpsim — IRP allocation, initialisation, reuse and freeing
  * (SEMANTICS.md 1.6), and the checks behind the inline stack helpers.
  *
- * Where IRP memory comes from depends on the verifier, as on Windows:
+ * Where IRP memory comes from. IRPs of 1 location, and of up to
+ * IOP_LARGE_IRP_STACK, come from two lists per host thread (Windows keeps
+ * its IRP lookaside lists per processor), larger ones from the host; no
+ * locks, no atomics. IoFreeIrp puts a block back in its thread's list, and
+ * the lists are delay lines (FIFO): a freed block is not handed out again
+ * until its list's depth more IRPs of its size were freed on that thread
+ * (a larger IRP's block then goes back to the host). For as long as a
+ * block waits, it stays readable with its Type overwritten and the state
+ * table knows a stale pointer to it as a freed IRP, so a second IoFreeIrp,
+ * a completion or a send of it is reported. The depth depends on the
+ * verifier, as the memory does on Windows:
  *
- * - Verifier off: IRPs of 1 location, and of up to IOP_LARGE_IRP_STACK,
- *   come from two IRP lookaside lists per host thread (Windows keeps them
- *   per processor) and IoFreeIrp returns them there (AllocationFlags has
- *   IRP_LOOKASIDE_ALLOCATION). No pool checks, no locks, no atomics. A
- *   freed block is not handed out again until IOP_IRP_LOOKASIDE_DEPTH more
- *   IRPs of its size have been freed on that thread: the lists are short
- *   delay lines (FIFO), and for as long as a block waits there the state
- *   table knows a stale pointer to it as a freed IRP and reports a second
- *   IoFreeIrp or a completion of it. Windows reuses a lookaside IRP at
- *   once; the delay is kept short so the blocks in use stay in the
- *   processor's first-level cache (a round trip on blocks that wait 1,024
- *   frees costs a fifth more). The long quarantine is the verifier's (pool,
- *   below). Larger IRPs come from the host and wait in a third delay line
- *   before they go back. Leaks are reported from the state table
- *   (allocation site, driver), which tracks lookaside IRPs as it tracks any
- *   other.
- * - Verifier on (Driver Verifier's I/O verification / special pool):
- *   nonpaged pool with the tag "Irp ", with all of pool's checks (guard,
- *   fill, poisoning, a quarantine of 1,024 blocks), and the state table
- *   remembers a freed IRP for VF_IRP_FREED_RING frees.
+ * - Verifier off: IOP_IRP_DELAY (16). Windows takes the IRP from a
+ *   lookaside list (AllocationFlags has IRP_LOOKASIDE_ALLOCATION) and
+ *   reuses a freed one at once; the delay is kept short so the blocks in
+ *   use stay in the processor's first-level cache (a round trip on blocks
+ *   that waited 1,024 frees costs a fifth more).
+ * - Verifier on (Driver Verifier's I/O verification takes IRPs from
+ *   special pool): VF_IRP_FREED_RING (1,024), and special pool's checks,
+ *   shared with pool (src/ex/exp.h): a guard after the IRP checked when it
+ *   is freed, the freed memory filled. With or without the verifier a
+ *   freed IRP must not hold an armed timer, a queued DPC or a live
+ *   lookaside list, as ExFreePool checks.
  *
  * Either way the IRP is charged to the I/O manager rather than to the
- * driver that asked: a leaked IRP is reported as an IRP (naming the driver
- * from the state table), not a second time as that driver's pool. The
- * state table (src/verifier/irpstate.c) keeps remembering a freed IRP as
- * freed. Every IRP the I/O manager allocates is preceded by an
- * IOP_IRP_HEADER (iop.h) that remembers its state-table entry, and its
- * Type is overwritten when it is freed (IopCheckIrpNotFreed).
+ * driver that asked: a leaked IRP is reported from the state table (the
+ * allocating driver and call site), which tracks these IRPs as it tracks
+ * any other. Every block starts with an IOP_IRP_HEADER (iop.h) that
+ * remembers the state-table entry of its IRP (pinned to the block), and
+ * IopCheckIrpNotFreed reads the IRP's Type first.
  *
  * Uses of a freed IRP are reported as bug check 0xCC
  * PAGE_FAULT_IN_FREED_SPECIAL_POOL, what Windows raises with Driver
@@ -99,8 +99,10 @@ static LIST_ENTRY IopIrpBlocks = {&IopIrpBlocks, &IopIrpBlocks};
 static LIST_ENTRY IopIrpLookasides = {&IopIrpLookasides, &IopIrpLookasides};
 /* Advanced by shutdown: a thread's pointer from an older machine is stale. */
 static ULONG IopIrpLookasideGeneration;
-static IRPSIM_THREAD_LOCAL PIOP_IRP_LOOKASIDE IopThreadLookaside;
-static IRPSIM_THREAD_LOCAL ULONG IopThreadLookasideGeneration;
+static IRPSIM_THREAD_LOCAL struct {
+    PIOP_IRP_LOOKASIDE Lookaside; /* the calling thread's */
+    ULONG Generation;             /* IopIrpLookasideGeneration when it was made */
+} IopThreadLookaside;
 
 /* The calling thread's first IRP (of this machine): its delay lines. */
 static DECLSPEC_NOINLINE PIOP_IRP_LOOKASIDE IopCreateLookaside(VOID)
@@ -111,17 +113,17 @@ static DECLSPEC_NOINLINE PIOP_IRP_LOOKASIDE IopCreateLookaside(VOID)
     Lookaside->Depth = IopVerifierEnabled() ? IOP_IRP_DELAY_VERIFIER : IOP_IRP_DELAY;
     KiAcquireQuickLock(&IopIrpBlockLock);
     InsertTailList(&IopIrpLookasides, &Lookaside->Link);
-    IopThreadLookasideGeneration = IopIrpLookasideGeneration;
+    IopThreadLookaside.Generation = IopIrpLookasideGeneration;
     KiReleaseQuickLock(&IopIrpBlockLock);
-    IopThreadLookaside = Lookaside;
+    IopThreadLookaside.Lookaside = Lookaside;
     return Lookaside;
 }
 
 FORCEINLINE PIOP_IRP_LOOKASIDE IopCurrentLookaside(VOID)
 {
-    PIOP_IRP_LOOKASIDE Lookaside = IopThreadLookaside;
+    PIOP_IRP_LOOKASIDE Lookaside = IopThreadLookaside.Lookaside;
     ULONG Generation = PAL_ATOMIC_LOAD(&IopIrpLookasideGeneration, PAL_ORDER_ACQUIRE);
-    if (IRPSIM_LIKELY(Lookaside != NULL && IopThreadLookasideGeneration == Generation))
+    if (IRPSIM_LIKELY(Lookaside != NULL && IopThreadLookaside.Generation == Generation))
         return Lookaside;
     return IopCreateLookaside();
 }
@@ -461,8 +463,8 @@ static DECLSPEC_NOINLINE VOID IopReleaseLockedIrp(PIRP Irp, PVF_IRP_ENTRY Entry,
 }
 
 /* Frees Irp, whose entry is Hint if it has a header (IopIrpEntryHint):
-   without the lock when only its holder writes its entry (verifier off,
-   lookaside block: VfIrpMarkHolderFreed). */
+   without the lock when only its holder writes its entry, in a block of
+   ours (VfIrpMarkHolderFreed). */
 FORCEINLINE VOID IopReleaseIrp(PIRP Irp, PVF_IRP_ENTRY Hint, PVOID Site)
 {
     IopCheckIrpBlockFree(Irp);

@@ -124,17 +124,21 @@ typedef struct _EPROCESS {
 extern PEPROCESS KiSystemProcess; /* an object-manager object (Process type) */
 
 /* The calling host thread's KTHREAD, in C11 thread-local storage: valid
-   while KiTlsGeneration equals KiThreadGeneration, which IrpSimShutdown
-   advances (thread.c). Read inline: the I/O manager asks on every call. */
-extern IRPSIM_THREAD_LOCAL PKTHREAD KiTlsThread;
-extern IRPSIM_THREAD_LOCAL ULONG KiTlsGeneration;
+   while Generation equals KiThreadGeneration, which IrpSimShutdown
+   advances (thread.c). Read inline: the I/O manager asks on every call
+   (one structure: one thread-local address to compute). */
+typedef struct _KI_TLS {
+    PKTHREAD Thread;
+    ULONG Generation;
+} KI_TLS;
+extern IRPSIM_THREAD_LOCAL KI_TLS KiTls;
 extern volatile ULONG KiThreadGeneration;
 
 /* Returns it without creating one (NULL if the host thread never entered irpsim). */
 FORCEINLINE PKTHREAD KiGetCurrentThreadIfAny(VOID)
 {
-    PKTHREAD Thread = KiTlsThread;
-    if (Thread == NULL || KiTlsGeneration != PAL_ATOMIC_LOAD(&KiThreadGeneration, PAL_ORDER_ACQUIRE))
+    PKTHREAD Thread = KiTls.Thread;
+    if (Thread == NULL || KiTls.Generation != PAL_ATOMIC_LOAD(&KiThreadGeneration, PAL_ORDER_ACQUIRE))
         return NULL;
     return Thread;
 }

@@ -40,8 +40,7 @@
 LIST_ENTRY KiThreadListHead = {&KiThreadListHead, &KiThreadListHead};
 
 /* The calling host thread's binding (read inline through ki.h). */
-IRPSIM_THREAD_LOCAL PKTHREAD KiTlsThread;
-IRPSIM_THREAD_LOCAL ULONG KiTlsGeneration;
+IRPSIM_THREAD_LOCAL KI_TLS KiTls;
 volatile ULONG KiThreadGeneration = 1;
 
 /* Dispatcher lock. */
@@ -127,14 +126,14 @@ VOID KiDeleteThreadObject(PKTHREAD Thread)
 
 VOID KiBindCurrentThread(PKTHREAD Thread)
 {
-    KiTlsThread = Thread;
-    KiTlsGeneration = PAL_ATOMIC_LOAD(&KiThreadGeneration, PAL_ORDER_ACQUIRE);
+    KiTls.Thread = Thread;
+    KiTls.Generation = PAL_ATOMIC_LOAD(&KiThreadGeneration, PAL_ORDER_ACQUIRE);
 }
 
 VOID KiUnbindCurrentThread(VOID)
 {
-    KiTlsThread = NULL;
-    KiTlsGeneration = 0;
+    KiTls.Thread = NULL;
+    KiTls.Generation = 0;
 }
 
 /* A host thread irpsim did not start is exiting. */

@@ -18,15 +18,16 @@
  * Freed IRPs are remembered for the next VF_IRP_FREED_RING frees: each
  * freed entry is numbered, and one whose number is that far behind the
  * count of frees counts as gone. Its memory is reclaimed later, oldest
- * first, when its stripe is next written. A pinned entry (a lookaside
- * block's, VfIrpTrackMemory) is the exception: its IRP is remembered as
- * freed for as long as the block waits in its delay line, and forgotten
- * when the block goes back to the host (VfIrpUnpin).
+ * first, when its stripe is next written. A pinned entry (a block of the
+ * I/O manager's, VfIrpTrackMemory) is the exception: its IRP is
+ * remembered as freed for as long as the block waits in its delay line,
+ * and forgotten when the block goes back to the host (VfIrpUnpin).
  *
- * With the verifier off, the holder of an IRP in a lookaside block
- * (VfIrpIsHolderEntry) revives and frees its pinned entry without the
- * lock, with atomic stores: nobody else writes it then, and a copy
- * (VfpCopyLocked) reads every field those stores touch atomically.
+ * The holder of an IRP no other thread reads through the lock
+ * (VfIrpIsHolderEntry) revives and frees its pinned entry, and records
+ * where the IRP goes, without the lock, with atomic stores: nobody else
+ * writes those fields then, and a copy (VfpCopyLocked) reads every field
+ * atomically.
  */
 #include "irpstate.h"
 #include "../ke/ki.h"
@@ -184,10 +185,8 @@ static PVF_IRP_ENTRY VfpInsertLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash)
         return NULL;
     if (Entry != NULL)
         Stripe->Spare = Entry->HashNext;
-    else if ((Entry = (PVF_IRP_ENTRY)PalAlignedAlloc(sizeof(VF_IRP_ENTRY), VF_IRP_ENTRY_ALIGNMENT)) == NULL)
+    else if ((Entry = (PVF_IRP_ENTRY)calloc(1, sizeof(VF_IRP_ENTRY))) == NULL)
         return NULL;
-    else
-        memset(Entry, 0, sizeof(*Entry));
     PAL_ATOMIC_STORE(&Entry->State, VfIrpAllocated, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->Irp, Irp, PAL_ORDER_RELAXED);
     Head = &Table->Buckets[VfpBucketOf(Hash, Table->BucketCount)];
@@ -239,11 +238,12 @@ VOID VfIrpInitialize(VOID)
     }
 }
 
+
 static VOID VfpFreeChain(PVF_IRP_ENTRY Entry)
 {
     while (Entry != NULL) {
         PVF_IRP_ENTRY Next = Entry->HashNext;
-        PalAlignedFree(Entry);
+        free(Entry);
         Entry = Next;
     }
 }
@@ -321,8 +321,8 @@ FORCEINLINE VOID VfpStartLife(PVF_IRP_ENTRY Entry, PIRP Irp, IRPSIM_IRP_ORIGIN O
     PAL_ATOMIC_STORE(&Entry->AllocationSite, Site, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->FreeSite, NULL, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->BufferedCopyLimit, 0, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->CancelDriver, NULL, PAL_ORDER_RELAXED);
-    /* Last: a lock-free reader that sees the IRP live sees the rest. */
+    /* (CancelDriver is IoSetCancelRoutine's: irpstate.h.) Last: a
+       lock-free reader that sees the IRP live sees the rest. */
     VfIrpStoreState(Entry, VfIrpAllocated);
 }
 
@@ -493,7 +493,7 @@ static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
     Copy->AllocationSite = PAL_ATOMIC_LOAD(&Entry->AllocationSite, PAL_ORDER_RELAXED);
     Copy->FreeSite = PAL_ATOMIC_LOAD(&Entry->FreeSite, PAL_ORDER_RELAXED);
     Copy->BufferedCopyLimit = PAL_ATOMIC_LOAD(&Entry->BufferedCopyLimit, PAL_ORDER_RELAXED);
-    Copy->CancelDriver = PAL_ATOMIC_LOAD(&Entry->CancelDriver, PAL_ORDER_RELAXED);
+    Copy->CancelDriver = Entry->CancelDriver;
     for (ULONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
         Copy->MarkedPending[Word] = PAL_ATOMIC_LOAD(&Entry->MarkedPending[Word], PAL_ORDER_RELAXED);
         Copy->WalkPassed[Word] = PAL_ATOMIC_LOAD(&Entry->WalkPassed[Word], PAL_ORDER_RELAXED);

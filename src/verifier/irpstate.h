@@ -24,11 +24,13 @@
  *
  * Some of it goes without the lock, because the I/O manager asks on every
  * call: VfIrpPeek and VfIrpIsFreed read an IRP's serial and state, and the
- * sender of an IRP no other thread reads through the lock records where it
- * went (VfIrpHolderEntry). Entries are never returned to the host while the
- * machine runs (they are recycled), so a lookup may race with a writer but
- * never reads freed memory. Fields touched without the lock are accessed
- * atomically wherever another thread may touch them at the same time.
+ * holder of an IRP no other thread reads through the lock (one with no
+ * thread, VfIrpHolderEntry) records its whole trip - allocation, sends,
+ * the verifier's per-location bookkeeping, completion, free - without it.
+ * Entries are never returned to the host while the machine runs (they are
+ * recycled), so a lookup may race with a writer but never reads freed
+ * memory. Fields touched without the lock are accessed atomically wherever
+ * another thread may touch them at the same time.
  */
 #ifndef IRPSIM_IRPSTATE_H
 #define IRPSIM_IRPSTATE_H
@@ -69,13 +71,16 @@ typedef enum _VF_IRP_STATE {
 /* Per-location bitmaps cover CurrentLocation 0 .. 191 (StackCount <= 127). */
 #define VF_IRP_LOCATION_WORDS 3
 
-/* Cache-line aligned, with what an IRP's trip writes in the first two
-   lines (the I/O manager touches them on every call): fields are grouped
-   by who writes them, and packed by line within that. */
-#define VF_IRP_ENTRY_ALIGNMENT 64
-typedef struct DECLSPEC_ALIGN(VF_IRP_ENTRY_ALIGNMENT) _VF_IRP_ENTRY {
-    /* Read without the lock (VfIrpPeek): written, under the lock or by a
-       holder (below), with atomic stores only (VfIrpStoreState for State). */
+/* A lookup by address reads the first 40 bytes (the chain link, the
+   address, the state); what an IRP's trip writes is in the first 128.
+   Fields are grouped by who writes them, packed by 64 bytes. (Entries are
+   allocated one by one, right after their IRP's memory is: kept near it,
+   a lookup or a trip touches fewer pages than with entries packed apart.) */
+typedef struct _VF_IRP_ENTRY {
+    /* Read without the lock (VfIrpPeek, the lock-free lookups): written,
+       under the lock or by a holder (below), with atomic stores only
+       (VfIrpStoreState for State). HashNext is the table's, under the lock. */
+    struct _VF_IRP_ENTRY *HashNext;
     PIRP Irp;
     ULONGLONG Serial; /* allocation number, unique for the process: changes when the address is reused */
     ULONGLONG FreedNumber; /* Freed: this was the n-th IRP freed (VF_IRP_FREED_RING) */
@@ -87,6 +92,7 @@ typedef struct DECLSPEC_ALIGN(VF_IRP_ENTRY_ALIGNMENT) _VF_IRP_ENTRY {
     CHAR Location;               /* InDriver / Stopped: the current location */
     BOOLEAN WalkFinished;        /* the stack walk reached StackCount + 2 */
     CHAR CompletedAtLocation;    /* CurrentLocation at the last IoCompleteRequest (0x224) */
+    BOOLEAN Pinned; /* (below: placed here for the line) */
     ULONG SendCount;             /* IoCallDriver calls (a dispatch routine that forwarded it: 0x226) */
     ULONG CompletionCount;       /* IoCompleteRequest calls */
     ULONG CompletedAtSend;       /* SendCount then: which IoCallDriver's driver completed it (0x224) */
@@ -95,11 +101,11 @@ typedef struct DECLSPEC_ALIGN(VF_IRP_ENTRY_ALIGNMENT) _VF_IRP_ENTRY {
     PDRIVER_OBJECT DeviceDriver; /* that device's driver, captured when it was sent */
     PDRIVER_CANCEL CompletedWithCancelRoutine; /* routine still set when IoCompleteRequest ran */
     /* Written under the lock (and set for each new life by VfIrpTrack),
-       except that with the verifier off the holder of an IRP in a
-       lookaside block revives and frees its pinned entry with atomic
-       stores (irpstate.c); a copy reads them atomically. */
-    BOOLEAN Pinned;       /* kept for its address by the memory's owner: never recycled (VfIrpUnpin) */
-    BOOLEAN OwnsMemory;   /* memory came from IoAllocateIrp (pool tag IRPSIM_IRP_POOL_TAG, or a lookaside list) */
+       except that the holder of an IRP in a block of the I/O manager's
+       revives and frees its pinned entry with atomic stores
+       (irpstate.c); a copy reads them atomically. Pinned (above): kept
+       for its address by the memory's owner, never recycled (VfIrpUnpin). */
+    BOOLEAN OwnsMemory;   /* memory came from IoAllocateIrp (a block of the I/O manager's) */
     BOOLEAN Disassociated; /* thread exit detached it from its thread (5.5) */
     BOOLEAN ApcQueued;    /* stage 2 is queued as an APC: Tail.Overlay is now the KAPC */
     CHAR StackCount;
@@ -109,15 +115,15 @@ typedef struct DECLSPEC_ALIGN(VF_IRP_ENTRY_ALIGNMENT) _VF_IRP_ENTRY {
     PVOID AllocationSite;        /* return address of the allocating call */
     PVOID FreeSite;
     ULONG_PTR BufferedCopyLimit; /* 0x312 reported: stage 2 copies at most this - 1 bytes (0 = no limit) */
+    /* Under the lock only. CancelDriver is not reset for a new life:
+       IoSetCancelRoutine writes it (NULL when it clears the routine), and
+       it is read only to run a routine set that way. */
     PDRIVER_OBJECT CancelDriver; /* the driver that last set a cancel routine */
-    /* The table's links: under the lock (HashNext also read by lock-free
-       lookups, and so stored atomically). */
-    struct _VF_IRP_ENTRY *HashNext;
     LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first (unless Pinned) */
     /* Bitmaps by CurrentLocation, cleared for the locations below the
        target each time the IRP is sent. Kept only with the verifier on
-       (IRPSIM_CONFIG.Verifier): only its rules read them. Under the lock
-       only. */
+       (IRPSIM_CONFIG.Verifier): only its rules read them. Every word is
+       accessed atomically (VfIrpSetLocation and the others, below). */
     ULONG64 MarkedPending[VF_IRP_LOCATION_WORDS];    /* IoMarkIrpPending ran at this location */
     ULONG64 WalkPassed[VF_IRP_LOCATION_WORDS];       /* completion has left this location */
     ULONG64 PendingSeen[VF_IRP_LOCATION_WORDS];      /* ... and found SL_PENDING_RETURNED there */
@@ -143,12 +149,12 @@ VOID VfIrpTrack(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory, PVOID Si
    for it (the IRP is not tracked). */
 PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PDRIVER_OBJECT Driver, PVOID Site,
                                PVF_IRP_ENTRY Hint);
-/* A pinned entry (VfIrpTrackMemory) belongs to its address for
-   as long as the memory there stays the I/O manager's (a lookaside block):
+/* A pinned entry (VfIrpTrackMemory) belongs to its address for as long as
+   the memory there stays the I/O manager's (a block in its delay lines):
    freeing the IRP does not queue it for recycling (the IRP stays known as
    freed), and the next IRP at the address takes it over without a lookup
-   - with the verifier off, without the lock. VfIrpUnpin, when the memory
-   goes back to the host, makes it an ordinary entry again. */
+   or the lock. VfIrpUnpin, when the memory goes back to the host, forgets
+   it. */
 VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry);
 /* The same for IoInitializeIrp: an IRP the I/O manager allocated and has
    not freed (VfIrpIoManagerMemory) keeps its origin; other memory is the
@@ -179,8 +185,8 @@ VOID VfIrpUnlock(VOID);
    Win32 side read. Found without the lock (from Hint, as for
    VfIrpLockEntryHint, when it names Irp); NULL for any other IRP. Its
    holder may then set the fields from Location to
-   CompletedWithCancelRoutine, and State, with atomic stores, without the
-   lock (the verifier's bookkeeping always takes it). */
+   CompletedWithCancelRoutine, State, and the location bitmaps, with
+   atomic stores, without the lock. */
 FORCEINLINE BOOLEAN VfIrpIsHolderEntry(const VF_IRP_ENTRY *Entry)
 {
     /* (Origin is set before the IRP is first sent, by the thread that built
