@@ -395,6 +395,7 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
     if (IrpSimpConfig.Verifier)
         VfpClearLocations(Entry);
     VfpStartLife(Entry, Irp, Recorded, OwnsMemory, Driver, Site);
+    Entry->CancelDriver = NULL; /* (kept across a pinned entry's lives only: irpstate.h) */
     KiReleaseQuickLock(&Stripe->Lock);
     if (Cached != NULL)
         *Cached = Entry;

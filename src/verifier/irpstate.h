@@ -115,9 +115,10 @@ typedef struct _VF_IRP_ENTRY {
     PVOID AllocationSite;        /* return address of the allocating call */
     PVOID FreeSite;
     ULONG_PTR BufferedCopyLimit; /* 0x312 reported: stage 2 copies at most this - 1 bytes (0 = no limit) */
-    /* Under the lock only. CancelDriver is not reset for a new life:
-       IoSetCancelRoutine writes it (NULL when it clears the routine), and
-       it is read only to run a routine set that way. */
+    /* Under the lock only. CancelDriver is not reset when a block's pinned
+       entry starts its next IRP's life: IoSetCancelRoutine writes it (NULL
+       when it clears the routine), and it is read only to run a routine
+       set that way. */
     PDRIVER_OBJECT CancelDriver; /* the driver that last set a cancel routine */
     LIST_ENTRY FreedLink; /* Freed: in its stripe's list of freed entries, oldest first (unless Pinned) */
     /* Bitmaps by CurrentLocation, cleared for the locations below the
