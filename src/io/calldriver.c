@@ -78,12 +78,13 @@ typedef struct _IOP_SEND {
 FORCEINLINE VOID IopRecordHolderSend(PVF_IRP_ENTRY Entry, PDEVICE_OBJECT DeviceObject, PDRIVER_OBJECT Driver,
                                      LONG Location)
 {
-    VfIrpStoreState(Entry, VfIrpInDriver);
     PAL_ATOMIC_STORE(&Entry->Location, (CHAR)Location, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->Device, DeviceObject, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->DeviceDriver, Driver, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->SendCount, PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED) + 1, PAL_ORDER_RELAXED);
+    /* Last (release): a reader that sees InDriver sees where. */
+    VfIrpStoreState(Entry, VfIrpInDriver);
 }
 
 /* What a send records in the IRP's entry (under its lock, or by its
@@ -152,22 +153,27 @@ typedef struct _IOP_DISPATCH_VERDICT {
     NTSTATUS CompletedStatus;
 } IOP_DISPATCH_VERDICT;
 
-/* Judges the return from Entry, allocation Send->Serial. The IRP's slot is
-   read only with ReadSlot (under the IRP's lock): FALSE, with nothing
-   recorded, if the judgement needs it without. Entry may be changing (a
-   holder's, read without the lock): every field is read atomically. */
+/* Judges the return from Entry, trip Send->Serial. The IRP's slot is read
+   only with ReadSlot (under the IRP's lock, while no completion walks the
+   IRP): FALSE if the judgement needs it without. Entry may be changing (a
+   holder's, read without the lock): every field is read with acquire, so
+   a Serial read after them tells whether they were all of this trip
+   (VfpResetHolderFields). The caller records a forwarded STATUS_PENDING
+   (IopRecordForwardedPending) once it knows the judgement stands. */
 static BOOLEAN IopJudgeDispatch(PVF_IRP_ENTRY Entry, const IOP_SEND *Send, PIO_STACK_LOCATION Slot, LONG Location,
                                 NTSTATUS Status, BOOLEAN ReadSlot, IOP_DISPATCH_VERDICT *Verdict)
 {
     BOOLEAN Live = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) != VfIrpFreed;
+    /* Read once: a walk may pass the location meanwhile. */
+    BOOLEAN Passed = VfIrpTestLocation(Entry->WalkPassed, Location);
     BOOLEAN Marked = VfIrpTestLocation(Entry->MarkedPending, Location) ||
-                     (VfIrpTestLocation(Entry->WalkPassed, Location) && VfIrpTestLocation(Entry->PendingSeen, Location));
+                     (Passed && VfIrpTestLocation(Entry->PendingSeen, Location));
     /* The caller forwarded it (from its own location, or from the one
        above after skipping) and the lower driver returned STATUS_PENDING. */
     BOOLEAN Forwarded = VfIrpTestLocation(Entry->ForwardedPending, Location) ||
                         VfIrpTestLocation(Entry->ForwardedPending, Location + 1);
     BOOLEAN Completed;
-    if (!Marked && Status == STATUS_PENDING && !Forwarded && Live && !VfIrpTestLocation(Entry->WalkPassed, Location)) {
+    if (!Marked && Status == STATUS_PENDING && !Forwarded && Live && !Passed) {
         /* Completion has not passed the location, so the IRP is not freed
            (by a driver that keeps the rules). */
         if (!ReadSlot)
@@ -177,18 +183,25 @@ static BOOLEAN IopJudgeDispatch(PVF_IRP_ENTRY Entry, const IOP_SEND *Send, PIO_S
     /* Completed during the call - by this very driver when no other
        IoCallDriver came between (a driver below, after a skip, has the
        same location). */
-    Completed = PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_RELAXED) != Send->CompletionsBefore;
-    if (Status == STATUS_PENDING)
-        VfIrpSetLocationShared(Entry->ForwardedPending, Location + 1);
+    Completed = PAL_ATOMIC_LOAD(&Entry->CompletionCount, PAL_ORDER_ACQUIRE) != Send->CompletionsBefore;
     Verdict->Unmarked = Status == STATUS_PENDING && !Marked && !Forwarded;
     Verdict->Marked = Status != STATUS_PENDING && Marked;
-    Verdict->CompletedStatus = PAL_ATOMIC_LOAD(&Entry->CompletedStatus, PAL_ORDER_RELAXED);
-    Verdict->Mismatch = Completed && PAL_ATOMIC_LOAD(&Entry->CompletedAtLocation, PAL_ORDER_RELAXED) == Location &&
-                        PAL_ATOMIC_LOAD(&Entry->CompletedAtSend, PAL_ORDER_RELAXED) == Send->SendsBefore &&
+    Verdict->CompletedStatus = PAL_ATOMIC_LOAD(&Entry->CompletedStatus, PAL_ORDER_ACQUIRE);
+    Verdict->Mismatch = Completed && PAL_ATOMIC_LOAD(&Entry->CompletedAtLocation, PAL_ORDER_ACQUIRE) == Location &&
+                        PAL_ATOMIC_LOAD(&Entry->CompletedAtSend, PAL_ORDER_ACQUIRE) == Send->SendsBefore &&
                         Status != STATUS_PENDING && Status != Verdict->CompletedStatus;
     Verdict->Untouched = Status != STATUS_PENDING && !Marked && !Completed &&
-                         PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED) == Send->SendsBefore && Live;
+                         PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_ACQUIRE) == Send->SendsBefore && Live;
     return TRUE;
+}
+
+/* The dispatch routine at Location returned STATUS_PENDING: the location
+   above forwarded a pending request (the check on its own return reads
+   this). */
+static VOID IopRecordForwardedPending(PVF_IRP_ENTRY Entry, LONG Location, NTSTATUS Status)
+{
+    if (Status == STATUS_PENDING)
+        VfIrpSetLocationShared(Entry->ForwardedPending, Location + 1);
 }
 
 static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PVF_IRP_ENTRY Hint, PDEVICE_OBJECT DeviceObject,
@@ -202,18 +215,29 @@ static VOID IopCheckDispatchResult(PKTHREAD Thread, PIRP Irp, PVF_IRP_ENTRY Hint
     PVF_IRP_ENTRY Entry;
 
     if (Send->Holder != NULL) {
-        /* Without the lock; an entry whose IRP was freed and allocated
-           again meanwhile (another serial) has nothing to judge. */
+        /* Without the lock; an entry on another trip meanwhile (freed and
+           allocated again, or reused: another serial) has nothing to
+           judge. */
         Entry = Send->Holder;
         Judged = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_ACQUIRE) != Send->Serial ||
                  IopJudgeDispatch(Entry, Send, Slot, Location, Status, FALSE, &Verdict);
         if (PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_ACQUIRE) != Send->Serial)
             memset(&Verdict, 0, sizeof(Verdict));
+        else if (Judged)
+            IopRecordForwardedPending(Entry, Location, Status);
     }
     if (!Judged) {
         Entry = VfIrpLockEntryHint(Irp, Hint);
-        if (Entry != NULL && Entry->Serial == Send->Serial)
-            (void)IopJudgeDispatch(Entry, Send, Slot, Location, Status, TRUE, &Verdict);
+        if (Entry != NULL && PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED) == Send->Serial) {
+            /* A holder's completion takes this lock to start (IoCompleteRequest
+               with the verifier) and walks without it: its slot is safe to
+               read only while no completion has started. One that has (rare:
+               on another thread, before this check) is not judged. */
+            VF_IRP_STATE State = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE);
+            BOOLEAN SlotSafe = Send->Holder == NULL || State == VfIrpInDriver || State == VfIrpQueued;
+            (void)IopJudgeDispatch(Entry, Send, Slot, Location, Status, SlotSafe, &Verdict);
+            IopRecordForwardedPending(Entry, Location, Status);
+        }
         VfIrpUnlock();
     }
 

@@ -592,6 +592,7 @@ FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN
     PVF_IRP_ENTRY Hint;
     PVF_IRP_ENTRY Entry;
     BOOLEAN NeverSent = FALSE;
+    BOOLEAN StartLocked;
     IOP_LAST_ROUTINE Last = {NULL, 0, 0};
     IOP_WALK Walk;
 
@@ -614,7 +615,11 @@ FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN
     Hint = IopIrpEntryHint(Irp);
     Entry = VfIrpHolderEntry(Irp, Hint);
     Walk.Holder = Entry != NULL;
-    if (!Walk.Holder)
+    /* A holder's walk records without the lock, but with the verifier it
+       takes the lock to start: a sender judging its dispatch routine's
+       return may be reading the IRP's slot under it (IopCheckDispatchResult). */
+    StartLocked = !Walk.Holder || Verifying;
+    if (StartLocked)
         Entry = VfIrpLockEntryHint(Irp, Hint);
     if (Entry != NULL) {
         if (CancelRoutine != NULL)
@@ -633,7 +638,7 @@ FORCEINLINE VOID IopCompleteRequest(PIRP Irp, CCHAR PriorityBoost, const BOOLEAN
         Walk.Serial = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED);
         Walk.Entry = Entry;
     }
-    if (!Walk.Holder)
+    if (StartLocked)
         VfIrpUnlock();
     /* (VfReport would drop these without the verifier.) */
     if (Verifying && CancelRoutine != NULL)

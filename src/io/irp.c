@@ -236,7 +236,7 @@ VOID IopShutdownIrpLookaside(VOID)
         Blocks.Blink->Flink = &Blocks;
         while (!IsListEmpty(&Blocks)) {
             PIOP_IRP_HEADER Header = CONTAINING_RECORD(RemoveHeadList(&Blocks), IOP_IRP_HEADER, Link);
-            IopUnpoisonBlock(IopIrpOfHeader(Header), Header->Bytes);
+            IopUnpoisonBlock(IopIrpOfHeader(Header), IopBlockBytes(Header));
             free(Header);
         }
     }

@@ -191,7 +191,7 @@ ULONG IopReportIrpLeaks(PDRIVER_OBJECT Driver, FILE *Stream)
             continue;
         /* Memory the driver initialised itself is the driver's pool once
            the IRP is back with it (pool reports it if it is never freed). */
-        if (!Entry->OwnsMemory && (Entry->State == VfIrpAllocated || Entry->State == VfIrpStopped))
+        if (!Entry->OwnsMemory && VfIrpIsWithCreator(Entry))
             continue;
         Leaks++;
         if (Stream == NULL)

@@ -289,17 +289,32 @@ static PVF_IRP_ENTRY VfpHintLocked(PVFP_STRIPE Stripe, PIRP Irp, ULONG64 Hash, P
 }
 
 /* The fields a holder writes without the lock, cleared for a new trip. */
+/* Release stores, after the new Serial: a reader that loads one of these
+   with acquire and finds the new value then sees the new Serial too, so
+   it can tell one life from the next (IopJudgeDispatch). Plain moves on
+   x86. */
 FORCEINLINE VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
 {
-    PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->SendCount, 0, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->Device, NULL, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->DeviceDriver, NULL, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->CompletionCount, 0, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->CompletedAtLocation, 0, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->CompletedAtSend, 0, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->CompletedStatus, 0, PAL_ORDER_RELAXED);
-    PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, NULL, PAL_ORDER_RELAXED);
+    PAL_ATOMIC_STORE(&Entry->WalkFinished, FALSE, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->SendCount, 0, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->Device, NULL, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->DeviceDriver, NULL, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->CompletionCount, 0, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->CompletedAtLocation, 0, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->CompletedAtSend, 0, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->CompletedStatus, 0, PAL_ORDER_RELEASE);
+    PAL_ATOMIC_STORE(&Entry->CompletedWithCancelRoutine, NULL, PAL_ORDER_RELEASE);
+}
+
+/* The location bitmaps, emptied (atomic stores: irpstate.h). */
+FORCEINLINE VOID VfpClearLocations(PVF_IRP_ENTRY Entry)
+{
+    for (ULONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
+        PAL_ATOMIC_STORE(&Entry->MarkedPending[Word], 0, PAL_ORDER_RELEASE);
+        PAL_ATOMIC_STORE(&Entry->WalkPassed[Word], 0, PAL_ORDER_RELEASE);
+        PAL_ATOMIC_STORE(&Entry->PendingSeen[Word], 0, PAL_ORDER_RELEASE);
+        PAL_ATOMIC_STORE(&Entry->ForwardedPending[Word], 0, PAL_ORDER_RELEASE);
+    }
 }
 
 /* Starts a new life for an entry (its pin aside): every field but the
@@ -308,7 +323,10 @@ FORCEINLINE VOID VfpResetHolderFields(PVF_IRP_ENTRY Entry)
 FORCEINLINE VOID VfpStartLife(PVF_IRP_ENTRY Entry, PIRP Irp, IRPSIM_IRP_ORIGIN Origin, BOOLEAN OwnsMemory,
                               PDRIVER_OBJECT Driver, PVOID Site)
 {
+    /* The new Serial first, then the resets (release: VfpResetHolderFields). */
     PAL_ATOMIC_STORE(&Entry->Serial, VfpNewSerial(), PAL_ORDER_RELAXED);
+    if (IrpSimpConfig.Verifier)
+        VfpClearLocations(Entry); /* the bitmaps are the verifier's only (never set without it) */
     VfpResetHolderFields(Entry);
     PAL_ATOMIC_STORE(&Entry->Location, Irp->CurrentLocation, PAL_ORDER_RELAXED);
     PAL_ATOMIC_STORE(&Entry->OwnsMemory, OwnsMemory, PAL_ORDER_RELAXED);
@@ -324,17 +342,6 @@ FORCEINLINE VOID VfpStartLife(PVF_IRP_ENTRY Entry, PIRP Irp, IRPSIM_IRP_ORIGIN O
     /* (CancelDriver is IoSetCancelRoutine's: irpstate.h.) Last: a
        lock-free reader that sees the IRP live sees the rest. */
     VfIrpStoreState(Entry, VfIrpAllocated);
-}
-
-/* The location bitmaps, emptied (atomic stores: irpstate.h). */
-FORCEINLINE VOID VfpClearLocations(PVF_IRP_ENTRY Entry)
-{
-    for (ULONG Word = 0; Word < VF_IRP_LOCATION_WORDS; Word++) {
-        PAL_ATOMIC_STORE(&Entry->MarkedPending[Word], 0, PAL_ORDER_RELAXED);
-        PAL_ATOMIC_STORE(&Entry->WalkPassed[Word], 0, PAL_ORDER_RELAXED);
-        PAL_ATOMIC_STORE(&Entry->PendingSeen[Word], 0, PAL_ORDER_RELAXED);
-        PAL_ATOMIC_STORE(&Entry->ForwardedPending[Word], 0, PAL_ORDER_RELAXED);
-    }
 }
 
 /* Numbers a freed entry and queues it on its stripe's freed list, to be
@@ -383,17 +390,14 @@ static IRPSIM_IRP_ORIGIN VfpTrack(PIRP Irp, const IRPSIM_IRP_ORIGIN *Origin, BOO
                 *Cached = NULL;
             return Recorded;
         }
-    } else if (Entry->State == VfIrpFreed && !Entry->Pinned) {
+    } else if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed && !Entry->Pinned) {
         /* The address is being reused: it is no longer a freed IRP. */
         RemoveEntryList(&Entry->FreedLink);
     }
     /* IoInitializeIrp on an IRP the I/O manager allocated keeps its pin. */
     PAL_ATOMIC_STORE(&Entry->Pinned, Origin != NULL ? Pin : (OwnsMemory && Entry->Pinned), PAL_ORDER_RELAXED);
     /* (A live entry found here is driver memory re-initialised, or a stale
-       entry of memory the driver freed itself.) The bitmaps are the
-       verifier's only (never set without it). */
-    if (IrpSimpConfig.Verifier)
-        VfpClearLocations(Entry);
+       entry of memory the driver freed itself.) */
     VfpStartLife(Entry, Irp, Recorded, OwnsMemory, Driver, Site);
     Entry->CancelDriver = NULL; /* (kept across a pinned entry's lives only: irpstate.h) */
     KiReleaseQuickLock(&Stripe->Lock);
@@ -415,8 +419,6 @@ PVF_IRP_ENTRY VfIrpTrackMemory(PIRP Irp, IRPSIM_IRP_ORIGIN Origin, PDRIVER_OBJEC
     /* The block's next IRP: its entry, freed with the block's last IRP,
        is the allocating thread's alone. */
     if (VfIrpIsPinnedEntry(Irp, Hint) && PAL_ATOMIC_LOAD(&Hint->State, PAL_ORDER_ACQUIRE) == VfIrpFreed) {
-        if (IrpSimpConfig.Verifier)
-            VfpClearLocations(Hint);
         VfpStartLife(Hint, Irp, Origin, TRUE, Driver, Site);
         return Hint;
     }
@@ -431,6 +433,9 @@ IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site, PVF_IRP_ENTRY *Cac
 
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location)
 {
+    /* A new number: what a sender judges after its dispatch routine
+       returned belongs to the trip it sent (IopJudgeDispatch). */
+    PAL_ATOMIC_STORE(&Entry->Serial, VfpNewSerial(), PAL_ORDER_RELAXED);
     VfpResetHolderFields(Entry);
     VfIrpStoreState(Entry, VfIrpAllocated);
     PAL_ATOMIC_STORE(&Entry->Location, Location, PAL_ORDER_RELAXED);
@@ -468,9 +473,9 @@ static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
 {
     Copy->HashNext = NULL;
     Copy->Irp = Entry->Irp;
-    Copy->Serial = Entry->Serial;
+    Copy->Serial = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED);
     Copy->State = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE);
-    Copy->FreedNumber = Entry->FreedNumber;
+    Copy->FreedNumber = PAL_ATOMIC_LOAD(&Entry->FreedNumber, PAL_ORDER_RELAXED);
     Copy->Location = PAL_ATOMIC_LOAD(&Entry->Location, PAL_ORDER_RELAXED);
     Copy->WalkFinished = PAL_ATOMIC_LOAD(&Entry->WalkFinished, PAL_ORDER_RELAXED);
     Copy->SendCount = PAL_ATOMIC_LOAD(&Entry->SendCount, PAL_ORDER_RELAXED);
@@ -527,8 +532,8 @@ FORCEINLINE BOOLEAN VfpPeek(PIRP Irp, PULONGLONG Serial, VF_IRP_STATE *State)
     }
     Entry = VfIrpLockEntry(Irp);
     if (Entry != NULL) {
-        *Serial = Entry->Serial;
-        *State = Entry->State;
+        *Serial = PAL_ATOMIC_LOAD(&Entry->Serial, PAL_ORDER_RELAXED);
+        *State = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE);
     }
     VfIrpUnlock();
     return Entry != NULL;
@@ -579,7 +584,7 @@ VOID VfIrpMarkFreed(PVF_IRP_ENTRY Entry, PVOID Site)
 {
     PVFP_STRIPE Stripe = VfpHeldStripe;
 
-    if (Entry->State == VfIrpFreed && !Entry->Pinned)
+    if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed && !Entry->Pinned)
         RemoveEntryList(&Entry->FreedLink); /* freed again: remembered from now */
     if (Entry->Pinned)
         PAL_ATOMIC_STORE(&Entry->FreedNumber, VF_IRP_PINNED_FREED, PAL_ORDER_RELAXED);
@@ -597,7 +602,7 @@ VOID VfIrpUnpin(PIRP Irp, PVF_IRP_ENTRY Entry)
         PAL_ATOMIC_STORE(&Entry->Pinned, FALSE, PAL_ORDER_RELAXED);
         /* A freed IRP whose memory is no longer ours is no longer known:
            the address is anybody's now. */
-        if (Entry->State == VfIrpFreed)
+        if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed)
             VfpRecycleLocked(Stripe, Entry);
     }
     KiReleaseQuickLock(&Stripe->Lock);
@@ -620,7 +625,7 @@ ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries)
         PVFP_TABLE Table = VfpStripes[i].Table;
         for (ULONG b = 0; Table != NULL && b < Table->BucketCount; b++) {
             for (PVF_IRP_ENTRY Entry = Table->Buckets[b]; Entry != NULL; Entry = Entry->HashNext) {
-                if (Entry->State == VfIrpFreed)
+                if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed)
                     continue;
                 VfpCopyLocked(&Copy[Count++], Entry);
             }

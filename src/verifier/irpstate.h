@@ -206,6 +206,15 @@ FORCEINLINE PVF_IRP_ENTRY VfIrpHolderEntry(PIRP Irp, PVF_IRP_ENTRY Hint)
         return VfIrpIsHolderEntry(Hint) ? Hint : NULL;
     return VfIrpHolderEntryLookup(Irp);
 }
+/* TRUE if a (copied) entry's IRP is back with whoever made it: not yet
+   sent, or kept by the completion routine above its stack (Stopped at
+   StackCount + 1). An IRP Stopped lower down is still on its way: a
+   driver's routine kept it to send it on, or (a holder's, VfIrpHolderEnterRoutine)
+   the routine is running. */
+FORCEINLINE BOOLEAN VfIrpIsWithCreator(const VF_IRP_ENTRY *Entry)
+{
+    return Entry->State == VfIrpAllocated || (Entry->State == VfIrpStopped && Entry->Location > Entry->StackCount);
+}
 /* IoReuseIrp: a locked entry starts a new trip (Allocated at Location);
    what it is and where it came from stay. */
 VOID VfIrpRestart(PVF_IRP_ENTRY Entry, CHAR Location);

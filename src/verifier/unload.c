@@ -154,7 +154,8 @@ static VOID VfpCollectPending(PDRIVER_OBJECT Driver, PVF_UNLOAD_FINDINGS F)
         PVF_IRP_ENTRY E = &Irps[i];
         BOOLEAN Held = (E->State == VfIrpInDriver || E->State == VfIrpQueued) && E->DeviceDriver == Driver;
         BOOLEAN Sent = E->Driver == Driver &&
-                       (E->State == VfIrpInDriver || E->State == VfIrpQueued || E->State == VfIrpCompleting);
+                       (E->State == VfIrpInDriver || E->State == VfIrpQueued || E->State == VfIrpCompleting ||
+                        (E->State == VfIrpStopped && !VfIrpIsWithCreator(E)));
         if (!Held && !Sent)
             continue;
         if (F->Pending++ == 0)

@@ -412,8 +412,12 @@ static VOID NTAPI CompleteOnWorker(PDEVICE_OBJECT DeviceObject, PVOID Context)
     IoCompleteRequest(Irp, IO_NO_INCREMENT);
 }
 
-/* The lowest driver marks the IRP pending, hands it to a worker thread
-   that completes it, and returns STATUS_PENDING. */
+static BOOLEAN MarkByHand;
+
+/* The lowest driver marks the IRP pending (IoMarkIrpPending, or with
+   MarkByHand by setting SL_PENDING_RETURNED itself, which is the same to
+   Windows), hands it to a worker thread that completes it, and returns
+   STATUS_PENDING. */
 static NTSTATUS PendToWorker(PDEVICE_OBJECT DeviceObject, PIRP Irp)
 {
     PENDED_REQUEST *Request = (PENDED_REQUEST *)ExAllocatePoolWithTag(NonPagedPool, sizeof(*Request), 'dneP');
@@ -421,7 +425,10 @@ static NTSTATUS PendToWorker(PDEVICE_OBJECT DeviceObject, PIRP Irp)
     Request->Item = IoAllocateWorkItem(DeviceObject);
     assert_non_null(Request->Item);
     Request->Irp = Irp;
-    IoMarkIrpPending(Irp);
+    if (MarkByHand)
+        IoGetCurrentIrpStackLocation(Irp)->Control |= SL_PENDING_RETURNED;
+    else
+        IoMarkIrpPending(Irp);
     IoQueueWorkItem(Request->Item, CompleteOnWorker, DelayedWorkQueue, Request);
     return STATUS_PENDING;
 }
@@ -457,7 +464,8 @@ static NTSTATUS SignalOriginator(PDEVICE_OBJECT DeviceObject, PIRP Irp, PVOID Co
    Both dispatch routines keep the rules, so no report is made, while the
    worker completes the IRP as the checks on each dispatch routine's return
    read its record (an IRP from IoAllocateIrp with no thread is recorded by
-   whichever thread holds it, without the IRP's lock). Each request is
+   whichever thread holds it, without the IRP's lock) - and, for the
+   driver that set the bit by hand, its stack location. Each request is
    completed once, with the worker's status, PendingReturned set for the
    originator, its routine's STATUS_MORE_PROCESSING_REQUIRED recorded. */
 static void TestPendedAcrossThreadsIsClean(void **State)
@@ -469,9 +477,10 @@ static void TestPendedAcrossThreadsIsClean(void **State)
     assert_non_null(IoTestAttach(Filter, Bottom));
     KeInitializeEvent(&Done, SynchronizationEvent, FALSE);
     IrpSimVerifierClearReports();
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 400; i++) {
         PIRP Irp = IoAllocateIrp(Filter->StackSize, FALSE);
         VF_IRP_ENTRY Entry;
+        MarkByHand = (i % 2) != 0;
         assert_non_null(Irp);
         IoGetNextIrpStackLocation(Irp)->MajorFunction = IRP_MJ_READ;
         IoSetCompletionRoutine(Irp, SignalOriginator, &Done, TRUE, TRUE, TRUE);
