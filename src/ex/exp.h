@@ -40,13 +40,14 @@ ULONG ExpSummarizePoolTags(PDRIVER_OBJECT Driver, IRPSIM_POOL_TAG_USAGE *Tags, U
 #define EXP_GUARD_BYTES 16
 VOID ExpWriteGuard(PVOID Block, SIZE_T Size);
 VOID ExpCheckGuard(PVOID Block, SIZE_T Size);
-VOID ExpCheckFreedRangeSlow(PVOID Block, SIZE_T Size);
+VOID ExpCheckFreedRange(PVOID Block, SIZE_T Size);
+/* FALSE when ExpCheckFreedRange has nothing to look for: no active object
+   is registered and (Verifier FALSE) timers and DPCs, which the verifier
+   tracks, are not. Inline: every IoFreeIrp asks. */
 extern ULONG ExpActiveCount; /* active objects registered (under the pool's lock) */
-FORCEINLINE VOID ExpCheckFreedRange(PVOID Block, SIZE_T Size, BOOLEAN Verifier)
+FORCEINLINE BOOLEAN ExpFreedRangeHasChecks(BOOLEAN Verifier)
 {
-    /* (Timers and DPCs are the verifier's to track.) */
-    if (Verifier || PAL_ATOMIC_LOAD(&ExpActiveCount, PAL_ORDER_RELAXED) != 0)
-        ExpCheckFreedRangeSlow(Block, Size);
+    return Verifier || PAL_ATOMIC_LOAD(&ExpActiveCount, PAL_ORDER_RELAXED) != 0;
 }
 VOID ExpFillFreed(PVOID Block, SIZE_T Size);
 /* TRUE if P is the start of a live pool block. */

@@ -46,7 +46,7 @@ typedef struct _EXP_ACTIVE_OBJECT {
     EXP_ACTIVE_KIND Kind;
 } EXP_ACTIVE_OBJECT;
 static EXP_ACTIVE_OBJECT *ExpActive;
-ULONG ExpActiveCount; /* exp.h: read without the lock by ExpCheckFreedRange */
+ULONG ExpActiveCount; /* read without the lock too (exp.h: ExpFreedRangeHasChecks) */
 static ULONG ExpActiveCapacity;
 
 static SIZE_T ExpHash(PVOID P)
@@ -275,7 +275,7 @@ DECLSPEC_NORETURN static VOID ExpReportActiveObjectFreed(PVOID Active, PVOID Blo
                "holds the list header.");
 }
 
-VOID ExpCheckFreedRangeSlow(PVOID Block, SIZE_T Size)
+VOID ExpCheckFreedRange(PVOID Block, SIZE_T Size)
 {
     EXP_ACTIVE_KIND Kind;
     PVOID Active = NULL;

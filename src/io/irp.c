@@ -422,15 +422,15 @@ FORCEINLINE VOID IopCheckIrpBlockFree(PIRP Irp)
     BOOLEAN Verifier = IopVerifierEnabled();
     PIOP_IRP_HEADER Header;
     SIZE_T Size;
-    if (!Verifier && PAL_ATOMIC_LOAD(&ExpActiveCount, PAL_ORDER_RELAXED) == 0)
-        return; /* nothing to check (ExpCheckFreedRange) */
+    if (!ExpFreedRangeHasChecks(Verifier))
+        return; /* no verifier, no active object registered */
     Header = IopIrpHeader(Irp);
     if (Header == NULL)
         return; /* driver memory: pool checks it */
     Size = Irp->Size <= Header->Bytes ? Irp->Size : Header->Bytes;
     if (Verifier)
         ExpCheckGuard(Irp, Size);
-    ExpCheckFreedRange(Irp, Size, Verifier);
+    ExpCheckFreedRange(Irp, Size);
 }
 
 /* The memory of an IRP the state table now knows as freed: ours goes back
