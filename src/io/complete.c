@@ -276,8 +276,8 @@ DECLSPEC_NORETURN static VOID IopReportOrphanCompletion(PIRP Irp, const IOP_LAST
                "IoAllocateIrp (IoAllocateComplete).");
 }
 
-static DECLSPEC_NOINLINE VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETHREAD Thread, BOOLEAN Cancelled,
-                           const IOP_LAST_ROUTINE *Last)
+static DECLSPEC_NOINLINE VOID IopPostProcess(PIRP Irp, CCHAR PriorityBoost, PKTHREAD Current, PETHREAD Thread,
+                                             BOOLEAN Cancelled, const IOP_LAST_ROUTINE *Last)
 {
     PFILE_OBJECT FileObject;
 
@@ -400,7 +400,7 @@ static VOID IopClearSlot(PIO_STACK_LOCATION Slot)
 typedef struct _IOP_WALK {
     BOOLEAN Holder;    /* Entry is written without the lock (VfIrpHolderEntry) */
     LONG StackCount;   /* read at the start: a routine may free the IRP */
-    ULONGLONG Serial;  /* the IRP's allocation number at the start (0 = untracked) */
+    ULONGLONG Serial;  /* the IRP's trip number at the start (0 = untracked) */
     PVF_IRP_ENTRY Entry; /* its entry then (entries are recycled, never freed, while the machine runs) */
     /* The step: the location reached and what the location left held. */
     LONG Location;
@@ -418,8 +418,8 @@ typedef struct _IOP_WALK {
    the top. The last step is taken under the IRP's lock, so thread-exit
    disassociation (which clears Tail.Overlay.Thread) and the end of the walk
    cannot interleave (an IRP with a holder is on no thread's list: it needs
-   no lock); with the verifier on every step is, and records what it found
-   for the STATUS_PENDING checks. */
+   no lock). With the verifier on every step records what it found for the
+   STATUS_PENDING checks: under the lock, or by a holder without it. */
 FORCEINLINE BOOLEAN IopWalkStep(PIRP Irp, PIO_STACK_LOCATION Slot, IOP_WALK *Walk, const BOOLEAN Verifying)
 {
     /* The verifier's bookkeeping: by the holder, or under the lock. */
@@ -490,8 +490,9 @@ DECLSPEC_NORETURN static DECLSPEC_NOINLINE VOID IopReportRoutineFreedIrp(PIRP Ir
 {
     static IRPSIM_THREAD_LOCAL CHAR Rule[400];
     snprintf(Rule, sizeof(Rule),
-             "Completion routine %p freed IRP %p but returned 0x%08X instead of "
-             "STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing freed memory.",
+             "Completion routine %p freed IRP %p (or started it over with IoReuseIrp) but returned 0x%08X instead "
+             "of STATUS_MORE_PROCESSING_REQUIRED, so the I/O manager would go on completing an IRP that is no "
+             "longer the one it was completing.",
              (void *)Routine, (void *)Irp, (unsigned)Result);
     VfBugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, 0x20A, (ULONG_PTR)Routine, (ULONG_PTR)Irp, (ULONG_PTR)Device, Irp,
                Rule, "A completion routine that frees the IRP must return STATUS_MORE_PROCESSING_REQUIRED.");
@@ -567,7 +568,8 @@ FORCEINLINE BOOLEAN IopCallCompletionRoutine(PIRP Irp, PKTHREAD Current, const I
         return TRUE;
     }
     /* Freed by the routine (its entry freed, or since reused for another
-       allocation): read from the entry found at the start, without a lookup. */
+       allocation), or started over (IoReuseIrp: a new number): read from
+       the entry found at the start, without a lookup. */
     if (Walk->Serial != 0 &&
         (PAL_ATOMIC_LOAD(&Walk->Entry->Irp, PAL_ORDER_ACQUIRE) != Irp ||
          PAL_ATOMIC_LOAD(&Walk->Entry->Serial, PAL_ORDER_RELAXED) != Walk->Serial ||

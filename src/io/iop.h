@@ -240,7 +240,7 @@ VOID IopEndThreadIrpWait(VOID);
 /* Called by IopDequeueThreadIrp, without the list lock, after it took an
    IRP off Thread's list: ends the wait above when Thread is the caller. */
 VOID IopThreadIrpRemoved(PKTHREAD Thread);
-/* TRUE if Irp, allocation number Serial (VF_IRP_ENTRY.Serial), is still on
+/* TRUE if Irp, trip number Serial (VF_IRP_ENTRY.Serial), is still on
    Tcb's IRP list. */
 BOOLEAN IopThreadIrpPending(PKTHREAD Tcb, PIRP Irp, ULONGLONG Serial);
 /* NtCancelIoFile giving up (5.6): if Irp (allocation Serial) is still on

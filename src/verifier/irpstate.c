@@ -63,7 +63,7 @@ static ULONGLONG VfpFreeCount;      /* IRPs freed since VfIrpInitialize (pinned 
 static IRPSIM_THREAD_LOCAL PVFP_STRIPE VfpHeldStripe;
 
 
-/* Allocation numbers (VF_IRP_ENTRY.Serial): unique for the process, never
+/* Trip numbers (VF_IRP_ENTRY.Serial): unique for the process, never
    0. Each thread takes a range at a time, so numbering an IRP needs no
    shared write. */
 #define VFP_SERIAL_RANGE 4096u

@@ -82,7 +82,7 @@ typedef struct _VF_IRP_ENTRY {
        (VfIrpStoreState for State). HashNext is the table's, under the lock. */
     struct _VF_IRP_ENTRY *HashNext;
     PIRP Irp;
-    ULONGLONG Serial; /* allocation number, unique for the process: changes when the address is reused */
+    ULONGLONG Serial; /* trip number, unique for the process: new for each allocation, and for IoReuseIrp */
     ULONGLONG FreedNumber; /* Freed: this was the n-th IRP freed (VF_IRP_FREED_RING) */
     VF_IRP_STATE State;
     /* Where the IRP was sent, and what the last IoCompleteRequest found.
