@@ -13,6 +13,7 @@
 
 #include "iotest.h"
 #include <irpsim/cmocka.h>
+#include "../support/test_tmpfile.h"
 
 static PDRIVER_OBJECT Driver;
 static PIRP HeldIrp;
@@ -36,7 +37,7 @@ static int Teardown(void **State)
 
 static const char *Dump(PIRP Irp)
 {
-    FILE *Stream = tmpfile();
+    FILE *Stream = TestTmpFile();
     size_t Length;
     assert_non_null(Stream);
     IrpSimDumpIrp(Irp, Stream);

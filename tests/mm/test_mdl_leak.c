@@ -20,6 +20,7 @@
 #include <irpsim/cmocka.h>
 
 #include "mdl_driver.h"
+#include "../support/test_tmpfile.h"
 
 static UCHAR Data[2 * PAGE_SIZE];
 
@@ -40,7 +41,7 @@ static int Teardown(void **State)
 static char Report[8192];
 static ULONG ReportLeaks(PDRIVER_OBJECT Driver)
 {
-    FILE *Stream = tmpfile();
+    FILE *Stream = TestTmpFile();
     ULONG Count;
     size_t Length;
     assert_non_null(Stream);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <irpsim/cmocka.h>
+#include "../support/test_tmpfile.h"
 
 #define TAG_A 'AtsT'
 #define TAG_B 'BtsT'
@@ -220,7 +221,7 @@ static void test_leak_report(void **State)
 {
     PVOID P = ExAllocatePoolWithTag(NonPagedPool, 33, 'kaeL');
     char Buffer[1024] = {0};
-    FILE *Stream = tmpfile();
+    FILE *Stream = TestTmpFile();
     IRPSIM_LEAK_SUMMARY Summary;
     (void)State;
     assert_non_null(Stream);

@@ -27,6 +27,7 @@
 #include "completion_stack.h"
 #include <irpsim/irpsim.h>
 #include <irpsim/trace.h>
+#include "../support/test_tmpfile.h"
 
 static PDRIVER_OBJECT Stack;
 
@@ -192,7 +193,7 @@ static ULONG CountOf(PCSTR Text, PCSTR Part)
 
 static char *Render(void (*Write)(FILE *Stream))
 {
-    FILE *Stream = tmpfile();
+    FILE *Stream = TestTmpFile();
     long Size;
     char *Text;
     assert_non_null(Stream);

@@ -31,6 +31,7 @@
 #include "ke/ki.h" /* KeInitializeApc / KeInsertQueueApc: not in the WDK headers */
 #include <irpsim/irpsim.h>
 #include <irpsim/trace.h>
+#include "../support/test_tmpfile.h"
 
 static PDRIVER_OBJECT Function;
 static PFILE_OBJECT File;
@@ -476,7 +477,7 @@ static void TestIoTimerRoutine(void **State)
 
 static char *Render(int Which)
 {
-    FILE *Stream = Which == 1 ? fopen("trace_kernel_test_chrome.json", "w+b") : tmpfile();
+    FILE *Stream = Which == 1 ? fopen("trace_kernel_test_chrome.json", "w+b") : TestTmpFile();
     IRPSIM_TRACE_MERMAID_OPTIONS Options;
     long Length;
     char *Text;
@@ -583,7 +584,7 @@ static void TestMermaidLeavesSynchronizationOut(void **State)
 {
     KEVENT Event;
     IRPSIM_TRACE_MERMAID_OPTIONS Options;
-    FILE *Stream = tmpfile();
+    FILE *Stream = TestTmpFile();
     char Text[4096];
     size_t Length;
     (void)State;

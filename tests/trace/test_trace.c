@@ -21,6 +21,7 @@
 #include "trace_driver.h"
 #include <irpsim/irpsim.h>
 #include <irpsim/trace.h>
+#include "../support/test_tmpfile.h"
 
 typedef struct _REQUEST {
     KEVENT Event;
@@ -515,7 +516,7 @@ static void TestIdentityFollowsAllocation(void **State)
 static void TestTextTimeline(void **State)
 {
     IRPSIM_TRACE_EVENT Complete;
-    FILE *Stream = tmpfile();
+    FILE *Stream = TestTmpFile();
     CHAR Line[400];
     char *Text;
     PIRP Irp;
@@ -585,7 +586,7 @@ static void TestChromeJson(void **State)
 static void TestMermaidDiagram(void **State)
 {
     IRPSIM_TRACE_MERMAID_OPTIONS Options;
-    FILE *Stream = tmpfile();
+    FILE *Stream = TestTmpFile();
     REQUEST Cancelable;
     ULONG Held, Cancelled;
     char *Text;
@@ -633,7 +634,7 @@ static void TestMermaidDiagram(void **State)
     Options.Irps = &Cancelled;
     Options.IrpCount = 1;
     fclose(Stream);
-    Stream = tmpfile();
+    Stream = TestTmpFile();
     assert_non_null(Stream);
     IrpSimTraceWriteMermaid(Stream, &Options);
     Text = ReadAll(Stream);
@@ -650,7 +651,7 @@ static void TestMermaidDiagram(void **State)
     /* With the IRPs' allocation, stage 2 queuing and freeing. */
     Options.ShowIrpLifetime = TRUE;
     fclose(Stream);
-    Stream = tmpfile();
+    Stream = TestTmpFile();
     assert_non_null(Stream);
     IrpSimTraceWriteMermaid(Stream, &Options);
     Text = ReadAll(Stream);
@@ -667,7 +668,7 @@ static void TestMermaidDiagram(void **State)
     Options.MaxEvents = 3;
     Options.Title = "three lines";
     fclose(Stream);
-    Stream = tmpfile();
+    Stream = TestTmpFile();
     assert_non_null(Stream);
     IrpSimTraceWriteMermaid(Stream, &Options);
     Text = ReadAll(Stream);
