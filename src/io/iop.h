@@ -40,14 +40,16 @@ FORCEINLINE BOOLEAN IopVerifierEnabled(VOID)
 /* VfCheckIrql for the I/O manager's hottest routines: the call is made
    only when the caller's IRQL is above the limit with the verifier on (the
    only case it acts on). */
+FORCEINLINE VOID IopCheckThreadIrql(PKTHREAD Thread, PCSTR Routine, KIRQL MaxIrql)
+{
+    if (IopVerifierEnabled() && Thread != NULL && Thread->Irql > MaxIrql)
+        VfCheckIrql(Routine, MaxIrql);
+}
+/* The same for the calling thread, looked up only with the verifier on. */
 FORCEINLINE VOID IopCheckIrql(PCSTR Routine, KIRQL MaxIrql)
 {
-    PKTHREAD Thread;
-    if (!IopVerifierEnabled())
-        return;
-    Thread = KiGetCurrentThreadIfAny();
-    if (Thread != NULL && Thread->Irql > MaxIrql)
-        VfCheckIrql(Routine, MaxIrql);
+    if (IopVerifierEnabled())
+        IopCheckThreadIrql(KiGetCurrentThreadIfAny(), Routine, MaxIrql);
 }
 
 /* ---- the I/O manager's private lock: driver device lists, attachment

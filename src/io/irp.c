@@ -341,8 +341,7 @@ PIRP IopAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota, IRPSIM_IRP_ORIGIN Orig
 PIRP NTAPI IoAllocateIrp(CCHAR StackSize, BOOLEAN ChargeQuota)
 {
     PKTHREAD Thread = KiGetCurrentThreadIfAny();
-    if (IopVerifierEnabled() && Thread != NULL && Thread->Irql > DISPATCH_LEVEL) /* IopCheckIrql */
-        VfCheckIrql("IoAllocateIrp", DISPATCH_LEVEL);
+    IopCheckThreadIrql(Thread, "IoAllocateIrp", DISPATCH_LEVEL);
     return IopAllocateTrackedIrp(Thread, StackSize, ChargeQuota, IrpSimIrpOriginIoAllocateIrp, PAL_RETURN_ADDRESS());
 }
 
@@ -500,6 +499,25 @@ static VOID IopReportFreeInUse(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID Caller
              Irp, Rule, NULL);
 }
 
+/* IoFreeIrp's two verifier reports, from the IRP's entry (read atomically:
+   a holder may be writing it). In use (0xC9/0x20A): still with a driver or
+   in a queue - not "completing": a routine that returns
+   STATUS_MORE_PROCESSING_REQUIRED may let another thread free the IRP
+   before the walk records that. Not allocated (IoAllocateFree): memory the
+   driver initialised itself, and associated IRPs, are not the caller's to
+   free (threaded IRPs are caught before; the I/O manager frees its own). */
+static BOOLEAN IopFreeInUse(const VF_IRP_ENTRY *Entry)
+{
+    VF_IRP_STATE State = PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE);
+    return State == VfIrpInDriver || State == VfIrpQueued;
+}
+
+static BOOLEAN IopFreeNotAllocated(const VF_IRP_ENTRY *Entry)
+{
+    return !PAL_ATOMIC_LOAD(&Entry->OwnsMemory, PAL_ORDER_RELAXED) ||
+           PAL_ATOMIC_LOAD(&Entry->Origin, PAL_ORDER_RELAXED) == IrpSimIrpOriginAssociated;
+}
+
 /* IoFreeIrp on memory the I/O manager did not allocate (SDV IoAllocateFree). */
 static VOID IopReportFreeNotAllocated(PIRP Irp, const VF_IRP_ENTRY *Entry, PVOID Caller)
 {
@@ -555,28 +573,19 @@ VOID NTAPI IoFreeIrp(PIRP Irp)
     /* The holder of an IRP with nothing to report frees it without the
        lock (IopReleaseIrp). */
     Holder = VfIrpHolderEntry(Irp, Hint);
-    if (Holder != NULL && VfIrpIsPinnedEntry(Irp, Holder)) {
-        VF_IRP_STATE State = PAL_ATOMIC_LOAD(&Holder->State, PAL_ORDER_ACQUIRE);
-        if (State != VfIrpInDriver && State != VfIrpQueued &&
-            PAL_ATOMIC_LOAD(&Holder->Origin, PAL_ORDER_RELAXED) != IrpSimIrpOriginAssociated &&
-            VfIrpMarkHolderFreed(Irp, Holder, Caller)) {
-            IopReleaseIrpMemory(Irp, TRUE);
-            return;
-        }
+    if (Holder != NULL && VfIrpIsPinnedEntry(Irp, Holder) && !IopFreeInUse(Holder) &&
+        !IopFreeNotAllocated(Holder) && VfIrpMarkHolderFreed(Irp, Holder, Caller)) {
+        IopReleaseIrpMemory(Irp, TRUE);
+        return;
     }
     Locked = VfIrpLockEntryHint(Irp, Hint);
     Known = Locked != NULL;
-    /* (Not "completing": a routine that returns STATUS_MORE_PROCESSING_REQUIRED
-       may let another thread free the IRP before the walk records that.) */
-    InUse = Known && (Locked->State == VfIrpInDriver || Locked->State == VfIrpQueued);
-    /* IoAllocateFree: memory the driver initialised itself (or irpsim never
-       saw initialised) and associated IRPs are not the caller's to free.
-       (Threaded IRPs were caught above; the I/O manager frees its own.) */
-    NotAllocated = !Known || !Locked->OwnsMemory || Locked->Origin == IrpSimIrpOriginAssociated;
+    InUse = Known && IopFreeInUse(Locked);
+    NotAllocated = !Known || IopFreeNotAllocated(Locked); /* (or irpsim never saw it initialised) */
     /* Without a report to make, the IRP is freed under the same lock. */
     if (InUse || NotAllocated) {
         if (Known)
-            Entry = *Locked;
+            VfIrpCopyLocked(&Entry, Locked);
         VfIrpUnlock();
         if (InUse)
             IopReportFreeInUse(Irp, &Entry, Caller);

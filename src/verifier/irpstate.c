@@ -26,7 +26,7 @@
  * The holder of an IRP no other thread reads through the lock
  * (VfIrpIsHolderEntry) revives and frees its pinned entry, and records
  * where the IRP goes, without the lock, with atomic stores: nobody else
- * writes those fields then, and a copy (VfpCopyLocked) reads every field
+ * writes those fields then, and a copy (VfIrpCopyLocked) reads every field
  * atomically.
  */
 #include "irpstate.h"
@@ -459,17 +459,15 @@ VOID VfIrpSetState(PIRP Irp, VF_IRP_STATE State, PDEVICE_OBJECT Device)
     PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
     if (Entry != NULL && Entry->State != VfIrpFreed) {
         VfIrpStoreState(Entry, State);
-        if (Device != NULL) {
-            Entry->Device = Device;
-            Entry->DeviceDriver = Device->DriverObject;
+        if (Device != NULL) { /* (atomic: a holder's record, irpstate.h) */
+            PAL_ATOMIC_STORE(&Entry->Device, Device, PAL_ORDER_RELAXED);
+            PAL_ATOMIC_STORE(&Entry->DeviceDriver, Device->DriverObject, PAL_ORDER_RELAXED);
         }
     }
     VfIrpUnlock();
 }
 
-/* Copies a locked entry. A holder may be writing the fields before
-   FreedLink without the lock (VfIrpHolderEntry): those are read atomically. */
-static VOID VfpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
+VOID VfIrpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry)
 {
     Copy->HashNext = NULL;
     Copy->Irp = Entry->Irp;
@@ -512,7 +510,7 @@ BOOLEAN VfIrpQuery(PIRP Irp, PVF_IRP_ENTRY Snapshot)
 {
     PVF_IRP_ENTRY Entry = VfIrpLockEntry(Irp);
     if (Entry != NULL)
-        VfpCopyLocked(Snapshot, Entry);
+        VfIrpCopyLocked(Snapshot, Entry);
     VfIrpUnlock();
     return Entry != NULL;
 }
@@ -627,7 +625,7 @@ ULONG VfIrpSnapshotLive(PVF_IRP_ENTRY *Entries)
             for (PVF_IRP_ENTRY Entry = Table->Buckets[b]; Entry != NULL; Entry = Entry->HashNext) {
                 if (PAL_ATOMIC_LOAD(&Entry->State, PAL_ORDER_ACQUIRE) == VfIrpFreed)
                     continue;
-                VfpCopyLocked(&Copy[Count++], Entry);
+                VfIrpCopyLocked(&Copy[Count++], Entry);
             }
         }
     }

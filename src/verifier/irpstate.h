@@ -166,6 +166,9 @@ IRPSIM_IRP_ORIGIN VfIrpTrackInitialized(PIRP Irp, PVOID Site, PVF_IRP_ENTRY *Cac
 VOID VfIrpSetOrigin(PIRP Irp, IRPSIM_IRP_ORIGIN Origin);
 /* For queues (CSQ, StartIo): Queued while parked, InDriver again when taken out. */
 VOID VfIrpSetState(PIRP Irp, VF_IRP_STATE State, PDEVICE_OBJECT Device);
+/* Copies a locked entry (VfIrpLockEntry), every field a holder may be
+   writing meanwhile read atomically. */
+VOID VfIrpCopyLocked(PVF_IRP_ENTRY Copy, const VF_IRP_ENTRY *Entry);
 /* Copies Irp's entry. FALSE if the IRP is not tracked. */
 BOOLEAN VfIrpQuery(PIRP Irp, PVF_IRP_ENTRY Snapshot);
 /* Irp's serial and state, read without the lock. FALSE if the IRP is not
